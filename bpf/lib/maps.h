@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The datapath's maps. All carry BTF and are pinned by name under
+ * /sys/fs/bpf/ferry/<instance>/ by the loader (pin_root_path), so they
+ * survive an agent restart and bpftool prints their entries readably.
+ */
+#ifndef FERRY_BPF_MAPS_H
+#define FERRY_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "ferry/layout.h"
+
+/*
+ * Connection table. A plain preallocated hash, not LRU: an LRU map evicts
+ * the least recently used entries when full, so a SYN flood or an import
+ * would silently push out established flows. Here a full table refuses new
+ * flows (counted as FERRY_DROP_TABLE_FULL) and established ones keep
+ * working; the agent's GC frees expired entries. Size is set at load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ferry_flow_key);
+	__type(value, struct ferry_flow);
+	__uint(max_entries, 65536);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_ct SEC(".maps");
+
+/* Rule-set maps: an array whose entry 0 is a struct ferry_ruleset_hdr
+ * followed by the rules. Replaced as a whole through the outer map, which
+ * makes an update atomic for the datapath. */
+struct ferry_rules_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ferry_rule);
+	__uint(max_entries, FERRY_MAX_RULES + 1);
+};
+
+/* The rules are only reached through the inner map's pointer type, for which
+ * clang emits a forward declaration; this anchor makes the object's BTF
+ * carry the complete struct (bpftool dumps, inner map creation). */
+const volatile struct ferry_rule ferry_btf_anchor_rule __attribute__((used));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct ferry_rules_inner);
+} ferry_rulesets SEC(".maps");
+
+/* Zone of each interface (and VLAN). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ferry_if_key);
+	__type(value, struct ferry_if_zone);
+	__uint(max_entries, 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_ifzones SEC(".maps");
+
+/* Timeouts and flags, one entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ferry_config);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_config SEC(".maps");
+
+/* Layout version and creation data, one entry, written by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ferry_meta);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_meta SEC(".maps");
+
+/* Packets and bytes per verdict reason, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ferry_stat);
+	__uint(max_entries, FERRY_REASON_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_stats SEC(".maps");
+
+/* Per-CPU scratch space for building a new flow entry: the stack of the
+ * datapath (512 bytes over all frames) is too small to hold it as well. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ferry_flow);
+	__uint(max_entries, 1);
+} ferry_scratch SEC(".maps");
+
+/* Events of rules with the log flag. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_log SEC(".maps");
+
+#endif

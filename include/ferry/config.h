@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Run-time configuration and metadata maps. */
+#ifndef FERRY_CONFIG_H
+#define FERRY_CONFIG_H
+
+#include <linux/types.h>
+
+/* ferry_config.flags */
+#define FERRY_CFG_F_PASS_FRAGMENTS	0x01	/* pass IP fragments untracked */
+
+/*
+ * The single entry of the config map. Timeouts are indexed by
+ * enum ferry_ct_state, in nanoseconds.
+ */
+struct ferry_config {
+	__u64 timeout_ns[16];
+	__u32 flags;
+	__u32 pad;
+};
+
+/* Key of the interface map: the zone of an interface, optionally per VLAN. */
+struct ferry_if_key {
+	__u32 ifindex;
+	__u16 vlan;	/* 0: untagged or any VLAN without its own entry */
+	__u16 pad;
+};
+
+struct ferry_if_zone {
+	__u32 zone;
+	__u32 pad;
+};
+
+/* The single entry of the pinned metadata map. */
+struct ferry_meta {
+	__u32 magic;		/* FERRY_META_MAGIC */
+	__u32 layout_version;	/* FERRY_LAYOUT_VERSION of the creator */
+	__u64 created_ns;	/* CLOCK_MONOTONIC at creation */
+	__u32 ct_max;		/* table size chosen at load */
+	__u32 pad;
+};
+
+#endif
