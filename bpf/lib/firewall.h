@@ -94,7 +94,7 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 	if (pc.action != FERRY_ACT_ALLOW)
 		return FERRY_DROP_RULE;
 
-	f = bpf_map_lookup_elem(&ferry_scratch, &zero);
+	f = (struct ferry_flow *)bpf_map_lookup_elem(&ferry_scratch, &zero);
 	if (!f)
 		return FERRY_DROP_INVALID;
 	__builtin_memset(f, 0, sizeof(*f));

@@ -86,11 +86,16 @@ struct {
 } ferry_stats SEC(".maps");
 
 /* Per-CPU scratch space for building a new flow entry: the stack of the
- * datapath (512 bytes over all frames) is too small to hold it as well. */
+ * datapath (512 bytes over all frames) is too small to hold it as well.
+ * Raw bytes: a per-CPU map may not hold a bpf_spin_lock. */
+struct ferry_flow_scratch {
+	__u8 bytes[sizeof(struct ferry_flow)];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, struct ferry_flow);
+	__type(value, struct ferry_flow_scratch);
 	__uint(max_entries, 1);
 } ferry_scratch SEC(".maps");
 
