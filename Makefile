@@ -44,3 +44,6 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+demo: all
+	$(Q)BUILD=$(BUILD) tools/demo.sh

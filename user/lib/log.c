@@ -27,7 +27,8 @@ void ferry_log(enum ferry_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+static __attribute__((format(printf, 2, 0)))
+int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
 	if (level == LIBBPF_WARN || log_level >= FERRY_LOG_DEBUG)

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "log.h"
+#include "rules.h"
 #include "ruleset.h"
 
 _Static_assert(sizeof(struct ferry_ruleset_hdr) <= sizeof(struct ferry_rule),
@@ -38,10 +39,20 @@ int ferry_ruleset_install(int rulesets_fd, const struct ferry_rule *rules,
 	__u32 zero = 0;
 	int fd, err;
 
+	char why[FERRY_RULES_ERR_MAX];
+	__u32 i;
+
 	if (n > FERRY_MAX_RULES) {
 		pr_warn("rule set has %u rules, the datapath holds at most %u\n",
 			n, FERRY_MAX_RULES);
 		return -E2BIG;
+	}
+	/* Whatever the source of the rules, only well-formed ones go in. */
+	for (i = 0; i < n; i++) {
+		if (ferry_rule_check(&rules[i], why, sizeof(why))) {
+			pr_warn("rule %u (id %u) refused: %s\n", i + 1, rules[i].id, why);
+			return -EINVAL;
+		}
 	}
 	if (btf_fd > 0 && value_type_id) {
 		opts.btf_fd = btf_fd;

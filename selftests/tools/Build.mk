@@ -1,0 +1,8 @@
+# Helper programs of the tests (not tests themselves).
+
+all: $(BUILD)/selftests/bin/flowcheck
+
+$(BUILD)/selftests/bin/flowcheck: $(BUILD)/selftests/tools/flowcheck.o $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
