@@ -2,8 +2,10 @@
 /*
  * Frames for the conntrack differential test: Ethernet + IPv4/IPv6 + TCP,
  * UDP, ICMP echo or ICMP error, with valid checksums (nf_conntrack checks
- * them; Ferry does not). Kept local to the test so it does not depend on
- * the shared packet builder's API.
+ * them; Ferry does not). A small adapter over the shared packet builder
+ * (selftests/lib/pktbuild.h) that adds what the test needs: binary
+ * addresses and chosen MAC addresses (the router namespace only accepts
+ * frames sent to its own port's MAC).
  */
 #ifndef DT_FRAME_H
 #define DT_FRAME_H
