@@ -1,6 +1,8 @@
 # Tests. Every selftests/<area>/test_<name>.c becomes build/selftests/bin/
 # test_<name>, linked with the shared test helpers (selftests/lib/) and the
 # userspace library; every selftests/<area>/test_<name>.sh runs as it is.
+# Other .c files in an area's directory are helpers linked into that area's
+# tests (before the library, so they may use it).
 # selftests/run.sh runs them all (or those named in T=...).
 
 TEST_SRCS    := $(wildcard selftests/*/test_*.c)
@@ -15,7 +17,7 @@ $(BUILD)/selftests/%.o: selftests/%.c $(BPF_SKELS) | deps
 	$(Q)$(CC) $(TEST_CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 define ferry_test_rule
-$(BUILD)/selftests/bin/$(basename $(notdir $(1))): $(patsubst %.c,$(BUILD)/%.o,$(1)) $(TESTLIB_OBJS) $(LIBFERRY)
+$(BUILD)/selftests/bin/$(basename $(notdir $(1))): $(patsubst %.c,$(BUILD)/%.o,$(1) $(filter-out $(dir $(1))test_%.c,$(wildcard $(dir $(1))*.c))) $(TESTLIB_OBJS) $(LIBFERRY)
 	$$(call msg,LINK,$$@)
 	$(Q)mkdir -p $$(@D)
 	$(Q)$(CC) $(CFLAGS) -o $$@ $$^ $(LDLIBS) -lcmocka

@@ -84,7 +84,11 @@ static __always_inline int ferry_tcp_kind(__u8 flags)
 	return FERRY_TK_NONE;
 }
 
-/* Flag combinations no TCP sends (netfilter's tcp_valid_flags). */
+/*
+ * Flag combinations no TCP sends (netfilter's tcp_valid_flags): checked for
+ * every segment, new flow or not. No flags at all (or URG alone) is packet
+ * kind NONE, which the state table refuses.
+ */
 static __always_inline int ferry_tcp_flags_valid(__u8 flags)
 {
 	__u8 f = flags & (FERRY_TCP_FIN | FERRY_TCP_SYN | FERRY_TCP_RST |
@@ -93,6 +97,8 @@ static __always_inline int ferry_tcp_flags_valid(__u8 flags)
 	if ((f & FERRY_TCP_SYN) && (f & (FERRY_TCP_FIN | FERRY_TCP_RST)))
 		return 0;
 	if ((f & FERRY_TCP_FIN) && !(f & FERRY_TCP_ACK))
+		return 0;
+	if ((f & FERRY_TCP_RST) && (f & FERRY_TCP_FIN))
 		return 0;
 	return 1;
 }
@@ -198,6 +204,8 @@ static __always_inline int ferry_tcp_update(struct ferry_flow *f, int dir,
 	int kind = ferry_tcp_kind(pkt->tcp_flags);
 
 	if (old < FERRY_TCP_SYN_SENT || old > FERRY_TCP_SYN_SENT2)
+		return FERRY_TCP_INVALID;
+	if (!ferry_tcp_flags_valid(pkt->tcp_flags))
 		return FERRY_TCP_INVALID;
 	next = ferry_tcp_next[dir & 1][kind][old];
 
