@@ -302,6 +302,9 @@ static int make_rules(struct ferry_rule *rules, char *nft, size_t cap)
 		r->dport_lo = a->dport;
 		r->dport_hi = a->dport;
 		if (a->icmp_name) {
+			/* ports mean nothing to ICMP: "any" */
+			r->dport_lo = 0;
+			r->dport_hi = 65535;
 			r->flags = FERRY_RULE_F_ICMP_TYPE;
 			r->icmp_type = a->icmp_type;
 		}
