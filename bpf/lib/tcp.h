@@ -69,6 +69,7 @@ enum ferry_tcp_verdict {
 	FERRY_TCP_INVALID,
 	FERRY_TCP_OUT_OF_WINDOW,
 	FERRY_TCP_REOPEN,	/* SYN reusing a closed flow's tuple: new flow */
+	FERRY_TCP_KEEP,		/* pass, but keep the state (inexact RST) */
 };
 
 static __always_inline int ferry_tcp_kind(__u8 flags)
@@ -184,6 +185,11 @@ static __always_inline int ferry_tcp_in_window(struct ferry_flow *f, int dir,
 
 	if (s->maxwin < win)
 		s->maxwin = win;
+	if ((fl & FERRY_TCP_ACK) &&
+	    (!(s->flags & FERRY_TCP_F_MAXACK) || ferry_seq_after(ack, s->maxack))) {
+		s->maxack = ack;
+		s->flags |= FERRY_TCP_F_MAXACK;
+	}
 	if (ferry_seq_after(end, s->end))
 		s->end = end;
 	if (r->maxwin && ferry_seq_after(end, s->maxend))
@@ -194,8 +200,33 @@ static __always_inline int ferry_tcp_in_window(struct ferry_flow *f, int dir,
 }
 
 /*
- * Advance flow f for a TCP packet going direction dir. *new_state receives
- * the state to store (unchanged for ignored packets).
+ * A RST on an established flow closes it only at the exact sequence the
+ * receiver expects next (its highest ack), or right after the sender's last
+ * segment (a RST ending a train of data, sequence = the sender's end). One
+ * elsewhere in the window passes but leaves the flow established, so that
+ * the receiver can answer with a challenge ACK (RFC 5961 §3, as netfilter
+ * does); one below what the receiver acknowledged is invalid. Blind RSTs
+ * then cannot make the firewall forget a live flow.
+ */
+static __always_inline int ferry_tcp_rst_check(const struct ferry_flow *f,
+					       int dir, const struct ferry_pkt *pkt)
+{
+	const struct ferry_tcp_peer *s = &f->tcp[dir & 1];
+	const struct ferry_tcp_peer *r = &f->tcp[!dir];
+
+	if (!(r->flags & FERRY_TCP_F_MAXACK))
+		return FERRY_TCP_ACCEPT;
+	if (ferry_seq_before(pkt->seq, r->maxack))
+		return FERRY_TCP_INVALID;
+	if (pkt->seq == r->maxack || pkt->seq == s->end)
+		return FERRY_TCP_ACCEPT;
+	return FERRY_TCP_KEEP;
+}
+
+/*
+ * Advance flow f for a TCP packet going direction dir (state, window data,
+ * flags); returns an enum ferry_tcp_verdict. Ignored packets pass and
+ * change nothing.
  */
 static __always_inline int ferry_tcp_update(struct ferry_flow *f, int dir,
 					    const struct ferry_pkt *pkt)
@@ -222,6 +253,15 @@ static __always_inline int ferry_tcp_update(struct ferry_flow *f, int dir,
 	    (!(pkt->tcp_flags & FERRY_TCP_ACK) ||
 	     pkt->ack != f->tcp[FERRY_DIR_ORIG].end))
 		return FERRY_TCP_INVALID;
+	if (kind == FERRY_TK_RST && old == FERRY_TCP_ESTABLISHED) {
+		switch (ferry_tcp_rst_check(f, dir, pkt)) {
+		case FERRY_TCP_INVALID:
+			return FERRY_TCP_INVALID;
+		case FERRY_TCP_KEEP:
+			next = old;
+			break;
+		}
+	}
 	if (!ferry_tcp_in_window(f, dir, pkt, old))
 		return FERRY_TCP_OUT_OF_WINDOW;
 

@@ -58,6 +58,7 @@ struct ferry_tcp_peer {
 	__u32 end;	/* highest seq + len sent */
 	__u32 maxend;	/* highest ack + window seen from the peer */
 	__u32 maxwin;	/* largest (scaled) window advertised */
+	__u32 maxack;	/* highest ack this side sent, if F_MAXACK */
 	__u8  wscale;	/* window scale this side announced */
 	__u8  flags;	/* FERRY_TCP_F_* */
 	__u8  pad[2];
@@ -65,6 +66,7 @@ struct ferry_tcp_peer {
 
 #define FERRY_TCP_F_WSCALE	0x01	/* this side announced a window scale */
 #define FERRY_TCP_F_SEEN	0x02	/* this side has sent a packet */
+#define FERRY_TCP_F_MAXACK	0x04	/* maxack is set */
 
 /* ferry_flow.flags */
 #define FERRY_FLOW_F_SEEN_REPLY	0x01	/* a packet went the reply way */

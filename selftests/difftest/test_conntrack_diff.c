@@ -201,12 +201,6 @@ struct dt_known {
 };
 
 static const struct dt_known known_diffs[] = {
-	/* D1: an in-window RST that is not at the exact expected sequence
-	 * leaves netfilter ESTABLISHED (challenge ACK, RFC 5961); Ferry
-	 * closes. Steps 7-8 only show the state carried on. */
-	{ "tcp4-rst-in-window-inexact", 6, DIFF_STATE, "D1" },
-	{ "tcp4-rst-in-window-inexact", 7, DIFF_STATE, "D1" },
-	{ "tcp4-rst-in-window-inexact", 8, DIFF_STATE, "D1" },
 	/* D2: a RST|ACK above the receive window passes netfilter (6.x) and
 	 * moves its window data; Ferry drops it. In the IPv6 sequence the
 	 * moved window then makes netfilter ignore the exact RST of step 6,
