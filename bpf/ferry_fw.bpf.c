@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "lib/firewall.h"
+#include "lib/fwd.h"
 #include "lib/stats.h"
 
 SEC("xdp")
@@ -15,26 +16,36 @@ int ferry_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 len = data_end - data;
+	__u32 len = data_end - data, zero = 0;
+	struct ferry_pkt pkt = {};
+	struct ferry_config *cfg;
 	int reason;
 
-	reason = ferry_firewall(data, data_end, len, ctx->ingress_ifindex);
+	reason = ferry_firewall(data, data_end, len, ctx->ingress_ifindex, &pkt);
 	ferry_count(reason, len);
-	return ferry_is_pass(reason) ? XDP_PASS : XDP_DROP;
+	if (!ferry_is_pass(reason))
+		return XDP_DROP;
+	if (reason != FERRY_PASS_ESTABLISHED)
+		return XDP_PASS;
+	cfg = bpf_map_lookup_elem(&ferry_config, &zero);
+	if (!cfg || !(cfg->flags & FERRY_CFG_F_FAST_FORWARD))
+		return XDP_PASS;
+	return ferry_fast_forward(ctx, &pkt);
 }
 
 SEC("tc")
 int ferry_tc(struct __sk_buff *skb)
 {
+	struct ferry_pkt pkt = {};
 	void *data, *data_end;
 	int reason;
 
 	/* Headers we parse must be in the linear part. */
-	if (skb->data_end - skb->data < 128 && skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128);
+	if (skb->data_end - skb->data < 256 && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	reason = ferry_firewall(data, data_end, skb->len, skb->ifindex);
+	reason = ferry_firewall(data, data_end, skb->len, skb->ifindex, &pkt);
 	ferry_count(reason, skb->len);
 	return ferry_is_pass(reason) ? TC_ACT_OK : TC_ACT_SHOT;
 }

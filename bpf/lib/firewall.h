@@ -94,7 +94,7 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 	if (pc.action != FERRY_ACT_ALLOW)
 		return FERRY_DROP_RULE;
 
-	f = bpf_map_lookup_elem(&ferry_scratch, &zero);
+	f = (struct ferry_flow *)bpf_map_lookup_elem(&ferry_scratch, &zero);
 	if (!f)
 		return FERRY_DROP_INVALID;
 	__builtin_memset(f, 0, sizeof(*f));
@@ -154,12 +154,13 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 	}
 }
 
+/* The verdict reason for a frame; pkt (zeroed by the caller) gets what was
+ * parsed of it. */
 static __always_inline int ferry_firewall(void *data, void *data_end,
-					  __u32 frame_len, __u32 ifindex)
+					  __u32 frame_len, __u32 ifindex,
+					  struct ferry_pkt *pkt)
 {
-	struct ferry_pkt pkt = {};
-
-	switch (ferry_parse(data, data_end, frame_len, &pkt)) {
+	switch (ferry_parse(data, data_end, frame_len, pkt)) {
 	case FERRY_PARSE_OK:
 		break;
 	case FERRY_PARSE_NON_IP:
@@ -169,9 +170,9 @@ static __always_inline int ferry_firewall(void *data, void *data_end,
 	default:
 		return FERRY_DROP_MALFORMED;
 	}
-	if (pkt.ndp)
+	if (pkt->ndp)
 		return FERRY_PASS_NDP;
-	return ferry_decide(&pkt, ifindex);
+	return ferry_decide(pkt, ifindex);
 }
 
 #endif

@@ -86,13 +86,32 @@ struct {
 } ferry_stats SEC(".maps");
 
 /* Per-CPU scratch space for building a new flow entry: the stack of the
- * datapath (512 bytes over all frames) is too small to hold it as well. */
+ * datapath (512 bytes over all frames) is too small to hold it as well.
+ * Raw bytes: a per-CPU map may not hold a bpf_spin_lock. */
+struct ferry_flow_scratch {
+	__u8 bytes[sizeof(struct ferry_flow)];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, struct ferry_flow);
+	__type(value, struct ferry_flow_scratch);
 	__uint(max_entries, 1);
 } ferry_scratch SEC(".maps");
+
+/*
+ * One per-CPU word the parser passes offsets through so the verifier
+ * forgets their exact value: after a walk over IPv6 extension headers every
+ * path then continues with the same packet-pointer state and is pruned,
+ * instead of each chain of header kinds being verified on its own to the
+ * end (which made verification five times longer).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} ferry_opaque SEC(".maps");
 
 /* Events of rules with the log flag. */
 struct {

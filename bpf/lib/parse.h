@@ -19,9 +19,12 @@
 #include <linux/in.h>
 #include <bpf/bpf_endian.h>
 #include "ferry/layout.h"
+#include "lib/maps.h"
 
 #define FERRY_MAX_VLAN		2
 #define FERRY_MAX_V6_EXT	6
+/* Bound of the IPv6 header chain we accept, in bytes. */
+#define FERRY_MAX_V6_HDRS	1024
 #define FERRY_MAX_TCP_OPTS	20
 
 #define FERRY_IP_MF		0x2000
@@ -157,6 +160,19 @@ static __always_inline int ferry_parse_ports(struct ferry_tuple *t, void *l4,
 	}
 }
 
+/* off, with its exact value hidden from the verifier (see ferry_opaque). */
+static __always_inline int ferry_opaque_off(__u32 *off)
+{
+	__u32 zero = 0;
+	volatile __u32 *slot = bpf_map_lookup_elem(&ferry_opaque, &zero);
+
+	if (!slot)
+		return -1;
+	*slot = *off;
+	*off = *slot;
+	return 0;
+}
+
 static __always_inline int ferry_ipv6_ext_len(__u8 nexthdr)
 {
 	switch (nexthdr) {
@@ -182,6 +198,7 @@ static __always_inline int ferry_parse_ipv6(void **cursor, void *data_end,
 					    struct ferry_tuple *t, __u32 *l3_len)
 {
 	struct ipv6hdr *ip6 = *cursor;
+	__u32 off;
 	void *p;
 	__u8 nh;
 	int i;
@@ -225,7 +242,10 @@ static __always_inline int ferry_parse_ipv6(void **cursor, void *data_end,
 	if (ferry_ipv6_ext_len(nh))
 		return FERRY_PARSE_MALFORMED;	/* deeper chain than we parse */
 	t->proto = nh;
-	*cursor = p;
+	off = p - (void *)ip6;
+	if (ferry_opaque_off(&off) || off > FERRY_MAX_V6_HDRS)
+		return FERRY_PARSE_MALFORMED;
+	*cursor = (void *)ip6 + off;
 	return FERRY_PARSE_OK;
 }
 

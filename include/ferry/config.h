@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* ferry_config.flags */
-#define FERRY_CFG_F_PASS_FRAGMENTS	0x01	/* pass IP fragments untracked */
+#define FERRY_CFG_F_FAST_FORWARD	0x01	/* XDP: route established flows' packets */
 
 /*
  * The single entry of the config map. Timeouts are indexed by

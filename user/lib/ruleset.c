@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "log.h"
 #include "ruleset.h"
 
@@ -111,4 +112,33 @@ int ferry_ruleset_read(int rulesets_fd, struct ferry_rule *rules, __u32 max,
 out_close:
 	close(fd);
 	return err;
+}
+
+int ferry_ruleset_btf(int map_fd, int *btf_fd, __u32 *type_id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int id;
+
+	*btf_fd = 0;
+	*type_id = 0;
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return -errno;
+	if (!info.btf_id)
+		return 0;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, "ferry_rule", BTF_KIND_STRUCT);
+	btf__free(btf);
+	if (id <= 0)
+		return 0;
+	*btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
+	if (*btf_fd < 0) {
+		*btf_fd = 0;
+		return -errno;
+	}
+	*type_id = id;
+	return 0;
 }

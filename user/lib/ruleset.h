@@ -15,6 +15,13 @@
 int ferry_ruleset_install(int rulesets_fd, const struct ferry_rule *rules,
 			  __u32 n, int btf_fd, __u32 value_type_id);
 
+/*
+ * The BTF of a loaded datapath (found through its map map_fd) and the type
+ * id of struct ferry_rule in it, for ferry_ruleset_install. *btf_fd is 0
+ * when there is none. Returns 0 or -errno.
+ */
+int ferry_ruleset_btf(int map_fd, int *btf_fd, __u32 *type_id);
+
 /* Read the active rule set back: up to max rules into rules; *n gets the
  * count. Returns 0 or -errno. */
 int ferry_ruleset_read(int rulesets_fd, struct ferry_rule *rules, __u32 max,
