@@ -84,17 +84,28 @@ static __always_inline int ferry_tcp_kind(__u8 flags)
 	return FERRY_TK_NONE;
 }
 
-/* Flag combinations no TCP sends (netfilter's tcp_valid_flags). */
+/*
+ * The flag combinations a TCP sends, PSH aside (netfilter's
+ * tcp_valid_flags): everything else (SYN+FIN, FIN without ACK, RST+FIN,
+ * no flag at all, ...) is invalid whatever the flow's state.
+ */
 static __always_inline int ferry_tcp_flags_valid(__u8 flags)
 {
-	__u8 f = flags & (FERRY_TCP_FIN | FERRY_TCP_SYN | FERRY_TCP_RST |
-			  FERRY_TCP_ACK);
-
-	if ((f & FERRY_TCP_SYN) && (f & (FERRY_TCP_FIN | FERRY_TCP_RST)))
+	switch (flags & (FERRY_TCP_FIN | FERRY_TCP_SYN | FERRY_TCP_RST |
+			 FERRY_TCP_ACK | FERRY_TCP_URG)) {
+	case FERRY_TCP_SYN:
+	case FERRY_TCP_SYN | FERRY_TCP_URG:
+	case FERRY_TCP_SYN | FERRY_TCP_ACK:
+	case FERRY_TCP_RST:
+	case FERRY_TCP_RST | FERRY_TCP_ACK:
+	case FERRY_TCP_FIN | FERRY_TCP_ACK:
+	case FERRY_TCP_FIN | FERRY_TCP_ACK | FERRY_TCP_URG:
+	case FERRY_TCP_ACK:
+	case FERRY_TCP_ACK | FERRY_TCP_URG:
+		return 1;
+	default:
 		return 0;
-	if ((f & FERRY_TCP_FIN) && !(f & FERRY_TCP_ACK))
-		return 0;
-	return 1;
+	}
 }
 
 static __always_inline int ferry_seq_before(__u32 a, __u32 b)
@@ -198,6 +209,9 @@ static __always_inline int ferry_tcp_update(struct ferry_flow *f, int dir,
 	int kind = ferry_tcp_kind(pkt->tcp_flags);
 
 	if (old < FERRY_TCP_SYN_SENT || old > FERRY_TCP_SYN_SENT2)
+		return FERRY_TCP_INVALID;
+	/* As netfilter's tcp_error: no flow accepts an impossible segment. */
+	if (!ferry_tcp_flags_valid(pkt->tcp_flags))
 		return FERRY_TCP_INVALID;
 	next = ferry_tcp_next[dir & 1][kind][old];
 
