@@ -38,6 +38,7 @@ deps:
 include bpf/Build.mk
 include user/Build.mk
 include selftests/Build.mk
+include vmtest/Build.mk
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

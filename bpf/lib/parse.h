@@ -79,6 +79,7 @@ struct ferry_pkt {
 #define FERRY_TCP_RST	0x04
 #define FERRY_TCP_PSH	0x08
 #define FERRY_TCP_ACK	0x10
+#define FERRY_TCP_URG	0x20
 
 static __always_inline int ferry_parse_eth(void **cursor, void *data_end,
 					   __u16 *proto, __u16 *vlan)

@@ -86,22 +86,27 @@ static __always_inline int ferry_tcp_kind(__u8 flags)
 }
 
 /*
- * Flag combinations no TCP sends (netfilter's tcp_valid_flags): checked for
- * every segment, new flow or not. No flags at all (or URG alone) is packet
- * kind NONE, which the state table refuses.
+ * The flag combinations a TCP sends, PSH aside (netfilter's
+ * tcp_valid_flags): everything else (SYN+FIN, FIN without ACK, RST+FIN,
+ * no flag at all, ...) is invalid whatever the flow's state.
  */
 static __always_inline int ferry_tcp_flags_valid(__u8 flags)
 {
-	__u8 f = flags & (FERRY_TCP_FIN | FERRY_TCP_SYN | FERRY_TCP_RST |
-			  FERRY_TCP_ACK);
-
-	if ((f & FERRY_TCP_SYN) && (f & (FERRY_TCP_FIN | FERRY_TCP_RST)))
+	switch (flags & (FERRY_TCP_FIN | FERRY_TCP_SYN | FERRY_TCP_RST |
+			 FERRY_TCP_ACK | FERRY_TCP_URG)) {
+	case FERRY_TCP_SYN:
+	case FERRY_TCP_SYN | FERRY_TCP_URG:
+	case FERRY_TCP_SYN | FERRY_TCP_ACK:
+	case FERRY_TCP_RST:
+	case FERRY_TCP_RST | FERRY_TCP_ACK:
+	case FERRY_TCP_FIN | FERRY_TCP_ACK:
+	case FERRY_TCP_FIN | FERRY_TCP_ACK | FERRY_TCP_URG:
+	case FERRY_TCP_ACK:
+	case FERRY_TCP_ACK | FERRY_TCP_URG:
+		return 1;
+	default:
 		return 0;
-	if ((f & FERRY_TCP_FIN) && !(f & FERRY_TCP_ACK))
-		return 0;
-	if ((f & FERRY_TCP_RST) && (f & FERRY_TCP_FIN))
-		return 0;
-	return 1;
+	}
 }
 
 static __always_inline int ferry_seq_before(__u32 a, __u32 b)
@@ -205,7 +210,7 @@ static __always_inline int ferry_tcp_in_window(struct ferry_flow *f, int dir,
  * segment (a RST ending a train of data, sequence = the sender's end). One
  * elsewhere in the window passes but leaves the flow established, so that
  * the receiver can answer with a challenge ACK (RFC 5961 §3, as netfilter
- * does); one below what the receiver acknowledged is invalid. Blind RSTs
+ * does); one below what the receiver acknowledged is out of window. Blind RSTs
  * then cannot make the firewall forget a live flow.
  */
 static __always_inline int ferry_tcp_rst_check(const struct ferry_flow *f,
@@ -217,7 +222,7 @@ static __always_inline int ferry_tcp_rst_check(const struct ferry_flow *f,
 	if (!(r->flags & FERRY_TCP_F_MAXACK))
 		return FERRY_TCP_ACCEPT;
 	if (ferry_seq_before(pkt->seq, r->maxack))
-		return FERRY_TCP_INVALID;
+		return FERRY_TCP_OUT_OF_WINDOW;
 	if (pkt->seq == r->maxack || pkt->seq == s->end)
 		return FERRY_TCP_ACCEPT;
 	return FERRY_TCP_KEEP;
@@ -236,6 +241,7 @@ static __always_inline int ferry_tcp_update(struct ferry_flow *f, int dir,
 
 	if (old < FERRY_TCP_SYN_SENT || old > FERRY_TCP_SYN_SENT2)
 		return FERRY_TCP_INVALID;
+	/* As netfilter's tcp_error: no flow accepts an impossible segment. */
 	if (!ferry_tcp_flags_valid(pkt->tcp_flags))
 		return FERRY_TCP_INVALID;
 	next = ferry_tcp_next[dir & 1][kind][old];
@@ -255,8 +261,8 @@ static __always_inline int ferry_tcp_update(struct ferry_flow *f, int dir,
 		return FERRY_TCP_INVALID;
 	if (kind == FERRY_TK_RST && old == FERRY_TCP_ESTABLISHED) {
 		switch (ferry_tcp_rst_check(f, dir, pkt)) {
-		case FERRY_TCP_INVALID:
-			return FERRY_TCP_INVALID;
+		case FERRY_TCP_OUT_OF_WINDOW:
+			return FERRY_TCP_OUT_OF_WINDOW;
 		case FERRY_TCP_KEEP:
 			next = old;
 			break;

@@ -383,6 +383,17 @@ int dpt_flow_count(struct dpt *d)
 	return n;
 }
 
+int dpt_flow_flush(struct dpt *d)
+{
+	int fd = bpf_map__fd(d->skel->maps.ferry_ct);
+	struct ferry_flow_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k))
+			return -errno;
+	return 0;
+}
+
 void dpt_rule_init(struct ferry_rule *r, __u32 id, __u8 action)
 {
 	memset(r, 0, sizeof(*r));
@@ -426,4 +437,71 @@ int dpt_allow_all(struct dpt *d)
 
 	dpt_rule_init(&r, 1, FERRY_ACT_ALLOW);
 	return dpt_set_rules(d, &r, 1);
+}
+
+struct pkt_spec dpt_seg(const struct pkt_spec *c2s, int reply, __u8 flags,
+			__u32 seq, __u32 ack, size_t len)
+{
+	struct pkt_spec s;
+
+	if (reply)
+		pkt_reverse(c2s, &s);
+	else
+		s = *c2s;
+	s.tcp_flags = flags;
+	s.seq = seq;
+	s.ack = ack;
+	s.payload = NULL;
+	s.payload_len = len;
+	return s;
+}
+
+int dpt_handshake(struct dpt *d, const struct pkt_spec *c2s, __u32 cseq,
+		  __u32 sseq)
+{
+	static const int want[3] = {
+		FERRY_PASS_NEW, FERRY_PASS_ESTABLISHED, FERRY_PASS_ESTABLISHED,
+	};
+	struct pkt_spec s[3];
+	int i, reason, ret;
+
+	s[0] = dpt_seg(c2s, 0, PKT_TCP_SYN, cseq, 0, 0);
+	s[1] = dpt_seg(c2s, 1, PKT_TCP_SYN | PKT_TCP_ACK, sseq, cseq + 1, 0);
+	s[2] = dpt_seg(c2s, 0, PKT_TCP_ACK, cseq + 1, sseq + 1, 0);
+	for (i = 0; i < 3; i++) {
+		ret = dpt_send(d, &s[i], &reason);
+		if (ret != XDP_PASS || reason != want[i]) {
+			pr_warn("dptest: handshake packet %d: verdict %d, reason %s\n",
+				i, ret, ferry_reason_name(reason));
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+static struct dpt dpt_fixture;
+
+int dpt_setup_norules(void **state)
+{
+	if (dpt_open(&dpt_fixture, 0))
+		return -1;
+	*state = &dpt_fixture;
+	return 0;
+}
+
+int dpt_setup(void **state)
+{
+	if (dpt_setup_norules(state))
+		return -1;
+	if (dpt_allow_all(&dpt_fixture)) {
+		dpt_close(&dpt_fixture);
+		return -1;
+	}
+	return 0;
+}
+
+int dpt_teardown(void **state)
+{
+	dpt_close(*state);
+	return 0;
 }

@@ -77,8 +77,9 @@ int dpt_flow(struct dpt *d, __u32 zone, const struct pkt_spec *s,
 	     struct ferry_flow *f, int *src_lo);
 void dpt_flow_key(__u32 zone, const struct pkt_spec *s,
 		  struct ferry_flow_key *k, int *src_lo);
-/* Number of entries in the connection table. */
+/* Number of entries in the connection table; empty it. */
 int dpt_flow_count(struct dpt *d);
+int dpt_flow_flush(struct dpt *d);
 
 /* A rule matching everything (any zone, family, protocol, address, port). */
 void dpt_rule_init(struct ferry_rule *r, __u32 id, __u8 action);
@@ -87,5 +88,21 @@ void dpt_rule_init(struct ferry_rule *r, __u32 id, __u8 action);
 int dpt_rule_prefix(struct ferry_rule *r, int is_src, const char *cidr);
 /* Install one allow-all rule (id 1). */
 int dpt_allow_all(struct dpt *d);
+
+/*
+ * A TCP segment of the connection whose client-to-server packets look like
+ * c2s: from the server if reply, with the given flags, numbers and payload.
+ */
+struct pkt_spec dpt_seg(const struct pkt_spec *c2s, int reply, __u8 flags,
+			__u32 seq, __u32 ack, size_t len);
+/* SYN (cseq), SYN/ACK (sseq), ACK: 0 if each passed as it should. */
+int dpt_handshake(struct dpt *d, const struct pkt_spec *c2s, __u32 cseq,
+		  __u32 sseq);
+
+/* cmocka fixtures: *state is a fresh struct dpt, with one allow-all rule
+ * (dpt_setup) or none (dpt_setup_norules). */
+int dpt_setup(void **state);
+int dpt_setup_norules(void **state);
+int dpt_teardown(void **state);
 
 #endif
