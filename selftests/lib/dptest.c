@@ -34,7 +34,9 @@ int dpt_netns_setup(unsigned int n, __u32 *ifindexes)
 		return -EIO;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "dpt%u", i);
-		snprintf(cmd, sizeof(cmd), "ip link add %s type dummy", name);
+		/* veth: the dummy driver is not always there */
+		snprintf(cmd, sizeof(cmd),
+			 "ip link add %s type veth peer name %sp", name, name);
 		if (system(cmd)) {
 			pr_warn("dptest: '%s' failed\n", cmd);
 			return -EIO;
@@ -365,6 +367,16 @@ int dpt_flow(struct dpt *d, __u32 zone, const struct pkt_spec *s,
 
 	dpt_flow_key(zone, s, &k, src_lo);
 	if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.ferry_ct), &k, f))
+		return -errno;
+	return 0;
+}
+
+int dpt_flow_delete(struct dpt *d, __u32 zone, const struct pkt_spec *s)
+{
+	struct ferry_flow_key k;
+
+	dpt_flow_key(zone, s, &k, NULL);
+	if (bpf_map_delete_elem(bpf_map__fd(d->skel->maps.ferry_ct), &k))
 		return -errno;
 	return 0;
 }
