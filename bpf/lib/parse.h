@@ -466,7 +466,9 @@ static __always_inline int ferry_parse(void *data, void *data_end,
 
 	if (pkt->t.proto == IPPROTO_TCP)
 		return ferry_parse_tcp(pkt, p, data_end, pkt->l3_len - hdrs);
-	if (pkt->t.proto == IPPROTO_UDP && pkt->l3_len - hdrs < 8)
+	/* The 8-byte headers must be inside the IP packet, not in padding. */
+	if ((pkt->t.proto == IPPROTO_UDP || pkt->t.proto == IPPROTO_ICMP ||
+	     pkt->t.proto == IPPROTO_ICMPV6) && pkt->l3_len - hdrs < 8)
 		return FERRY_PARSE_MALFORMED;
 	if (pkt->t.proto == IPPROTO_ICMPV6 && ferry_is_ndp(pkt->icmp_type)) {
 		pkt->ndp = 1;

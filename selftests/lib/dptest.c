@@ -34,7 +34,9 @@ int dpt_netns_setup(unsigned int n, __u32 *ifindexes)
 		return -EIO;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "dpt%u", i);
-		snprintf(cmd, sizeof(cmd), "ip link add %s type dummy", name);
+		/* veth: the dummy driver is not always there */
+		snprintf(cmd, sizeof(cmd),
+			 "ip link add %s type veth peer name %sp", name, name);
 		if (system(cmd)) {
 			pr_warn("dptest: '%s' failed\n", cmd);
 			return -EIO;
@@ -252,16 +254,15 @@ static int dpt_run(struct dpt *d, int prog_fd, struct bpf_test_run_opts *opts,
 }
 
 /*
- * The kernel refuses test frames shorter than an Ethernet header; a
- * shorter one is sent behind XDP metadata (4-byte multiple, at most 32
- * bytes), which the program does not see as packet data.
+ * The kernel refuses test frames of less than an Ethernet header. A shorter
+ * one is sent as the linear part of a longer buffer whose rest (zeros)
+ * goes to a fragment the program does not see (ctx.data_end < data_size_in).
  */
 int dpt_run_xdp(struct dpt *d, const void *frame, size_t len, __u32 ifindex,
 		int *reason)
 {
-	__u8 buf[PKT_MAX_LEN + 16] = { 0 };
+	__u8 buf[PKT_MAX_LEN] = { 0 };
 	struct xdp_md ctx = { .ingress_ifindex = ifindex };
-	size_t meta = 0;
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = buf,
 		.ctx_in = &ctx,
@@ -271,12 +272,9 @@ int dpt_run_xdp(struct dpt *d, const void *frame, size_t len, __u32 ifindex,
 
 	if (len > PKT_MAX_LEN)
 		return -E2BIG;
-	if (len < 14)
-		meta = (14 - len + 3) & ~3u;
-	memcpy(buf + meta, frame, len);
-	ctx.data = meta;
-	ctx.data_end = meta + len;
-	opts.data_size_in = meta + len;
+	memcpy(buf, frame, len);
+	ctx.data_end = len;
+	opts.data_size_in = len < 14 ? 14 : len;
 	return dpt_run(d, d->xdp_fd, &opts, reason);
 }
 
@@ -365,6 +363,16 @@ int dpt_flow(struct dpt *d, __u32 zone, const struct pkt_spec *s,
 
 	dpt_flow_key(zone, s, &k, src_lo);
 	if (bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.ferry_ct), &k, f))
+		return -errno;
+	return 0;
+}
+
+int dpt_flow_delete(struct dpt *d, __u32 zone, const struct pkt_spec *s)
+{
+	struct ferry_flow_key k;
+
+	dpt_flow_key(zone, s, &k, NULL);
+	if (bpf_map_delete_elem(bpf_map__fd(d->skel->maps.ferry_ct), &k))
 		return -errno;
 	return 0;
 }

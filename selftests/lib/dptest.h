@@ -31,7 +31,7 @@ struct dpt {
 
 /*
  * Move the test process into a private network namespace with loopback up
- * and n dummy interfaces dpt0..dpt<n-1> (for zones per interface);
+ * and n interfaces dpt0..dpt<n-1>, veths (for zones per interface);
  * ifindexes[i] receives their indexes. Everything goes with the process.
  */
 int dpt_netns_setup(unsigned int n, __u32 *ifindexes);
@@ -75,6 +75,8 @@ int dpt_reason_counts(struct dpt *d, __u64 out[FERRY_REASON_MAX]);
  */
 int dpt_flow(struct dpt *d, __u32 zone, const struct pkt_spec *s,
 	     struct ferry_flow *f, int *src_lo);
+/* Remove that flow, as the agent's GC would. 0 or -errno. */
+int dpt_flow_delete(struct dpt *d, __u32 zone, const struct pkt_spec *s);
 void dpt_flow_key(__u32 zone, const struct pkt_spec *s,
 		  struct ferry_flow_key *k, int *src_lo);
 /* Number of entries in the connection table; empty it. */

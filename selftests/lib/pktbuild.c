@@ -425,11 +425,13 @@ int pkt_build_l3(const struct pkt_spec *s, void *buf, size_t cap)
 
 void pkt_reverse(const struct pkt_spec *s, struct pkt_spec *r)
 {
-	*r = *s;
-	r->saddr = s->daddr;
-	r->daddr = s->saddr;
-	r->sport = s->dport;
-	r->dport = s->sport;
+	struct pkt_spec t = *s;	/* s and r may be the same */
+
+	t.saddr = s->daddr;
+	t.daddr = s->saddr;
+	t.sport = s->dport;
+	t.dport = s->sport;
+	*r = t;
 }
 
 void pkt_corrupt(void *buf, size_t off, __u8 xor)

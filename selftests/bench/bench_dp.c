@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Datapath micro-benchmark: the real ferry_fw (kernel clock), unpinned,
+ * run with BPF_PROG_TEST_RUN's repeat over one frame per case. Prints
+ * "bench: <case> <n> ns/pkt" (the kernel's average per run). Each case
+ * first checks that the frame gets the expected reason, every time.
+ *
+ * policy_eval_<N>rules is the new-flow path up to the verdict: the SYN is
+ * checked against N non-matching rules, then matches a deny rule, so no
+ * flow is ever inserted and every run is a new flow again. Creating an
+ * entry (the hash insert) is not included.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "ferry/layout.h"
+#include "ferry_fw.skel.h"
+#include "ctconfig.h"
+#include "log.h"
+#include "ruleset.h"
+#include "pktbuild.h"
+
+struct bench {
+	struct ferry_fw *skel;
+	int prog_fd;
+	int btf_fd;
+	__u32 rule_type_id;
+};
+
+static __u64 reason_count(struct bench *b, __u32 reason)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	struct ferry_stat st[ncpu];
+	__u64 n = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.ferry_stats),
+				&reason, st))
+		return 0;
+	for (c = 0; c < ncpu; c++)
+		n += st[c].packets;
+	return n;
+}
+
+/* Run s repeat times; *ns gets the average. Checks verdict and reason. */
+static int run(struct bench *b, const struct pkt_spec *s, __u32 repeat,
+	       __u32 reason, __u32 *ns)
+{
+	__u8 buf[PKT_MAX_LEN];
+	struct xdp_md ctx = { .ingress_ifindex = 1 };
+	__u64 before = reason_count(b, reason);
+	int len;
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = buf,
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
+		.repeat = repeat,
+	);
+
+	len = pkt_build(s, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	ctx.data_end = len;
+	opts.data_size_in = len;
+	if (bpf_prog_test_run_opts(b->prog_fd, &opts)) {
+		pr_warn("bench: test run failed: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (reason_count(b, reason) - before != repeat) {
+		pr_warn("bench: %llu of %u runs counted as %s\n",
+			(unsigned long long)(reason_count(b, reason) - before),
+			repeat, ferry_reason_name(reason));
+		return -EPROTO;
+	}
+	*ns = opts.duration;
+	return 0;
+}
+
+static int open_bench(struct bench *b)
+{
+	struct ferry_config cfg;
+	struct bpf_map *map;
+	struct btf *btf;
+	__u32 zero = 0;
+	int err;
+
+	b->skel = ferry_fw__open();
+	if (!b->skel)
+		return -errno;
+	bpf_object__for_each_map(map, b->skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	err = ferry_fw__load(b->skel);
+	if (err)
+		return err;
+	b->prog_fd = bpf_program__fd(b->skel->progs.ferry_xdp);
+	btf = bpf_object__btf(b->skel->obj);
+	b->btf_fd = btf__fd(btf);
+	b->rule_type_id = btf__find_by_name_kind(btf, "ferry_rule", BTF_KIND_STRUCT);
+	ferry_config_defaults(&cfg);
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.ferry_config),
+				&zero, &cfg, 0))
+		return -errno;
+	return 0;
+}
+
+static int set_rules(struct bench *b, __u32 nomatch, __u8 last_action)
+{
+	struct ferry_rule *r = calloc(nomatch + 1, sizeof(*r));
+	__u32 i;
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i <= nomatch; i++) {
+		r[i].id = i + 1;
+		r[i].zone = FERRY_ZONE_ANY;
+		r[i].sport_hi = 65535;
+		r[i].dport_hi = 65535;
+		r[i].action = FERRY_ACT_ALLOW;
+		if (i < nomatch)
+			r[i].proto = IPPROTO_UDP;	/* never our TCP SYN */
+	}
+	r[nomatch].action = last_action;
+	err = ferry_ruleset_install(bpf_map__fd(b->skel->maps.ferry_rulesets),
+				    r, nomatch + 1, b->btf_fd, b->rule_type_id);
+	free(r);
+	return err;
+}
+
+static int handshake(struct bench *b, const struct pkt_spec *c)
+{
+	struct pkt_spec s = *c;
+	__u32 ns;
+	int err;
+
+	s.tcp_flags = PKT_TCP_SYN;
+	s.seq = 100;
+	err = run(b, &s, 1, FERRY_PASS_NEW, &ns);
+	if (err)
+		return err;
+	pkt_reverse(c, &s);
+	s.tcp_flags = PKT_TCP_SYN | PKT_TCP_ACK;
+	s.seq = 900;
+	s.ack = 101;
+	err = run(b, &s, 1, FERRY_PASS_ESTABLISHED, &ns);
+	if (err)
+		return err;
+	s = *c;
+	s.tcp_flags = PKT_TCP_ACK;
+	s.seq = 101;
+	s.ack = 901;
+	return run(b, &s, 1, FERRY_PASS_ESTABLISHED, &ns);
+}
+
+static int bench_established(struct bench *b, const char *name,
+			     const char *src, const char *dst, __u32 repeat)
+{
+	struct pkt_spec s = {
+		.saddr = src, .daddr = dst, .proto = IPPROTO_TCP,
+		.sport = 40000, .dport = 80,
+	};
+	__u32 ns;
+	int err;
+
+	err = set_rules(b, 0, FERRY_ACT_ALLOW);
+	if (!err)
+		err = handshake(b, &s);
+	if (err)
+		return err;
+	s.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH;
+	s.seq = 101;
+	s.ack = 901;
+	s.payload_len = 64;
+	err = run(b, &s, repeat, FERRY_PASS_ESTABLISHED, &ns);
+	if (!err)
+		printf("bench: %s %u ns/pkt\n", name, ns);
+	return err;
+}
+
+static int bench_policy(struct bench *b, __u32 nomatch, __u32 repeat)
+{
+	struct pkt_spec s = {
+		.saddr = "198.18.0.1", .daddr = "198.18.0.2",
+		.proto = IPPROTO_TCP, .sport = 40001, .dport = 80,
+		.tcp_flags = PKT_TCP_SYN, .seq = 1,
+	};
+	__u32 ns;
+	int err;
+
+	err = set_rules(b, nomatch, FERRY_ACT_DENY);
+	if (!err)
+		err = run(b, &s, repeat, FERRY_DROP_RULE, &ns);
+	if (!err)
+		printf("bench: policy_eval_%urules %u ns/pkt\n", nomatch, ns);
+	return err;
+}
+
+static int bench_drop(struct bench *b, const char *name, __u8 flags,
+		      __u32 nrules, __u32 reason, __u32 repeat)
+{
+	struct pkt_spec s = {
+		.saddr = "198.18.0.3", .daddr = "198.18.0.4",
+		.proto = IPPROTO_TCP, .sport = 40002, .dport = 80,
+		.tcp_flags = flags, .seq = 1, .ack = 1,
+	};
+	__u32 ns;
+	int err;
+
+	err = set_rules(b, nrules, FERRY_ACT_DENY);
+	if (!err)
+		err = run(b, &s, repeat, reason, &ns);
+	if (!err)
+		printf("bench: %s %u ns/pkt\n", name, ns);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	__u32 repeat = argc > 1 ? strtoul(argv[1], NULL, 0) : 1000000;
+	struct bench b = { 0 };
+	int err;
+
+	if (!repeat) {
+		fprintf(stderr, "usage: bench_dp [repeat, default 1000000]\n");
+		return 2;
+	}
+	ferry_log_libbpf();
+	err = open_bench(&b);
+	if (err) {
+		pr_warn("bench: cannot load the datapath: %s\n", strerror(-err));
+		goto out;
+	}
+	err = bench_established(&b, "ct_established_v4", "198.18.0.1",
+				"198.18.0.2", repeat);
+	if (!err)
+		err = bench_established(&b, "ct_established_v6", "2001:db8::1",
+					"2001:db8::2", repeat);
+	if (!err)
+		err = bench_policy(&b, 100, repeat);
+	if (!err)
+		err = bench_policy(&b, 1000, repeat / 10 ? repeat / 10 : 1);
+	if (!err)
+		err = bench_drop(&b, "drop_invalid", PKT_TCP_ACK, 0,
+				 FERRY_DROP_INVALID, repeat);
+	if (!err)
+		err = bench_drop(&b, "drop_denied", PKT_TCP_SYN, 0,
+				 FERRY_DROP_RULE, repeat);
+out:
+	ferry_fw__destroy(b.skel);
+	return err ? 1 : 0;
+}
