@@ -174,6 +174,7 @@ static void test_udp_late_reply_needs_a_rule(void **state)
 	cfg.timeout_ns[FERRY_UDP_UNREPLIED] = DPT_SEC(5);
 	assert_int_equal(dpt_config_write(d, &cfg), 0);
 	dpt_rule_init(&rule, 1, FERRY_ACT_ALLOW);
+	rule.proto = IPPROTO_UDP;
 	rule.dport_lo = rule.dport_hi = 53;
 	assert_int_equal(dpt_set_rules(d, &rule, 1), 0);
 	pkt_reverse(&s, &r);

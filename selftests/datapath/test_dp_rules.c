@@ -155,6 +155,7 @@ static void test_port_ranges(void **state)
 	struct dpt *d = *state;
 	struct ferry_rule r = allow();
 
+	r.proto = IPPROTO_UDP;
 	r.dport_lo = 53;
 	r.dport_hi = 53;
 	assert_rule(d, &r, &udp4, FERRY_PASS_NEW);
@@ -162,17 +163,22 @@ static void test_port_ranges(void **state)
 	r.dport_hi = 100;
 	assert_rule(d, &r, &udp4, FERRY_DROP_NO_RULE);
 	r = allow();
+	r.proto = IPPROTO_UDP;
 	r.sport_lo = 4000;
 	r.sport_hi = 5000;	/* inclusive */
 	assert_rule(d, &r, &udp4, FERRY_PASS_NEW);
 	r.sport_hi = 4999;
 	assert_rule(d, &r, &udp4, FERRY_DROP_NO_RULE);
+	r.proto = IPPROTO_TCP;
 	r.sport_lo = 40000;
 	r.sport_hi = 40000;
 	assert_rule(d, &r, &tcp6, FERRY_PASS_NEW);
-	/* ports do not apply to ICMP (rule.h): a port rule without a
-	 * protocol lets every ICMP packet through */
-	assert_rule(d, &r, &ping4, FERRY_PASS_NEW);
+	/* Ports mean nothing to ICMP: a port rule without a protocol would
+	 * let every ICMP packet through, so such a rule is refused whole and
+	 * the rule set in force stays. */
+	r.proto = 0;
+	assert_int_equal(dpt_set_rules(d, &r, 1), -EINVAL);
+	assert_drop(d, &ping4, FERRY_DROP_NO_RULE);
 }
 
 static void test_icmp_type_code(void **state)
@@ -181,6 +187,7 @@ static void test_icmp_type_code(void **state)
 	struct ferry_rule r = allow();
 	struct pkt_spec ts = ping4;
 
+	r.family = FERRY_AF_INET;
 	r.proto = IPPROTO_ICMP;
 	r.flags = FERRY_RULE_F_ICMP_TYPE;
 	r.icmp_type = 8;
@@ -192,9 +199,10 @@ static void test_icmp_type_code(void **state)
 	assert_rule(d, &r, &ping4, FERRY_DROP_NO_RULE);
 	r.icmp_code = 0;
 	assert_rule(d, &r, &ping4, FERRY_PASS_NEW);
-	/* without the flags, type and code are not looked at */
+	/* without the flags, any type and code match */
 	r.flags = 0;
-	r.icmp_type = 99;
+	r.icmp_type = 0;
+	r.icmp_code = 0;
 	assert_rule(d, &r, &ts, FERRY_PASS_NEW);
 }
 
