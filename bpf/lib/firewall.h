@@ -56,13 +56,13 @@ static __always_inline void ferry_log_rule(const struct ferry_pkt *pkt,
 
 /* An ICMP error passes if the packet it quotes belongs to a tracked flow. */
 static __always_inline int ferry_related(const struct ferry_pkt *pkt,
-					 __u32 zone, __u64 now)
+					 struct ferry_work *w, __u32 zone,
+					 __u64 now)
 {
-	struct ferry_flow_key key;
 	struct ferry_flow *f;
 
-	ferry_ct_key(&key, &pkt->inner, zone);
-	f = bpf_map_lookup_elem(&ferry_ct, &key);
+	ferry_ct_key(&w->key, &pkt->inner, zone);
+	f = bpf_map_lookup_elem(&ferry_ct, &w->key);
 	if (!f || now > f->expires_ns)
 		return FERRY_DROP_UNRELATED_ICMP;
 	return FERRY_PASS_RELATED;
@@ -70,14 +70,13 @@ static __always_inline int ferry_related(const struct ferry_pkt *pkt,
 
 /* A packet that no live flow knows: the rules decide. */
 static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
-					  struct ferry_flow_key *key, int src_lo,
+					  struct ferry_work *w, int src_lo,
 					  __u32 zone, __u32 ifindex,
 					  const struct ferry_config *cfg,
 					  __u64 now, int replace)
 {
 	struct ferry_policy_ctx pc = { .pkt = pkt, .zone = zone };
-	struct ferry_flow *f;
-	__u32 zero = 0;
+	struct ferry_flow *f = (struct ferry_flow *)w->flow;
 	long err;
 
 	if (pkt->t.proto == IPPROTO_TCP &&
@@ -94,12 +93,9 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 	if (pc.action != FERRY_ACT_ALLOW)
 		return FERRY_DROP_RULE;
 
-	f = (struct ferry_flow *)bpf_map_lookup_elem(&ferry_scratch, &zero);
-	if (!f)
-		return FERRY_DROP_INVALID;
 	__builtin_memset(f, 0, sizeof(*f));
 	ferry_ct_init(f, src_lo, pkt, cfg, now, pc.rule_id);
-	err = bpf_map_update_elem(&ferry_ct, key, f,
+	err = bpf_map_update_elem(&ferry_ct, &w->key, f,
 				  replace ? BPF_ANY : BPF_NOEXIST);
 	if (err == -E2BIG || err == -ENOMEM)
 		return FERRY_DROP_TABLE_FULL;
@@ -116,8 +112,8 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 __attribute__((noinline))
 int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 {
-	struct ferry_flow_key key;
 	const struct ferry_config *cfg;
+	struct ferry_work *w;
 	struct ferry_flow *f;
 	__u32 zero = 0, zone;
 	__u64 now;
@@ -126,19 +122,19 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 	if (!pkt)
 		return FERRY_DROP_INVALID;
 	cfg = bpf_map_lookup_elem(&ferry_config, &zero);
-	if (!cfg)
+	w = bpf_map_lookup_elem(&ferry_work, &zero);
+	if (!cfg || !w)
 		return FERRY_DROP_INVALID;
 	zone = ferry_zone_of(ifindex, pkt->vlan);
 	now = ferry_now();
 
 	if (pkt->icmp_error)
-		return ferry_related(pkt, zone, now);
+		return ferry_related(pkt, w, zone, now);
 
-	src_lo = ferry_ct_key(&key, &pkt->t, zone);
-	f = bpf_map_lookup_elem(&ferry_ct, &key);
+	src_lo = ferry_ct_key(&w->key, &pkt->t, zone);
+	f = bpf_map_lookup_elem(&ferry_ct, &w->key);
 	if (!f)
-		return ferry_new_flow(pkt, &key, src_lo, zone, ifindex, cfg,
-				      now, 0);
+		return ferry_new_flow(pkt, w, src_lo, zone, ifindex, cfg, now, 0);
 
 	switch (ferry_ct_update(f, src_lo, pkt, cfg, now)) {
 	case FERRY_CT_OK:
@@ -147,8 +143,7 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 		return FERRY_DROP_OUT_OF_WINDOW;
 	case FERRY_CT_EXPIRED:
 	case FERRY_CT_REOPEN:
-		return ferry_new_flow(pkt, &key, src_lo, zone, ifindex, cfg,
-				      now, 1);
+		return ferry_new_flow(pkt, w, src_lo, zone, ifindex, cfg, now, 1);
 	default:
 		return FERRY_DROP_INVALID;
 	}

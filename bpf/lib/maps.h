@@ -85,19 +85,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ferry_stats SEC(".maps");
 
-/* Per-CPU scratch space for building a new flow entry: the stack of the
- * datapath (512 bytes over all frames) is too small to hold it as well.
- * Raw bytes: a per-CPU map may not hold a bpf_spin_lock. */
-struct ferry_flow_scratch {
-	__u8 bytes[sizeof(struct ferry_flow)];
+/*
+ * Per-CPU work area of ferry_decide(): the flow key and a new entry being
+ * built. The datapath's stack is 512 bytes over all frames of a call chain
+ * (on 6.1 including the bpf_loop callback's), too small for them as well.
+ * The entry is raw bytes: a per-CPU map may not hold a bpf_spin_lock.
+ */
+struct ferry_work {
+	__u8 flow[sizeof(struct ferry_flow)];
+	struct ferry_flow_key key;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, struct ferry_flow_scratch);
+	__type(value, struct ferry_work);
 	__uint(max_entries, 1);
-} ferry_scratch SEC(".maps");
+} ferry_work SEC(".maps");
 
 /*
  * One per-CPU word the parser passes offsets through so the verifier

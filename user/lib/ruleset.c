@@ -32,6 +32,29 @@ static int ruleset_fill(int fd, const struct ferry_rule *rules, __u32 n)
 	return err ? -errno : 0;
 }
 
+/*
+ * Type id of __u32 in the BTF behind btf_fd, for the key of a rule-set map.
+ * The kernel wants key and value types together; and before 6.2 an inner map
+ * fits its outer map only if both carry BTF or neither does (the template
+ * libbpf made from the object does).
+ */
+static __u32 key_type_id(int btf_fd)
+{
+	struct bpf_btf_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int id;
+
+	if (bpf_obj_get_info_by_fd(btf_fd, &info, &len))
+		return 0;
+	btf = btf__load_from_kernel_by_id(info.id);
+	if (!btf)
+		return 0;
+	id = btf__find_by_name_kind(btf, "__u32", BTF_KIND_TYPEDEF);
+	btf__free(btf);
+	return id > 0 ? id : 0;
+}
+
 int ferry_ruleset_install(int rulesets_fd, const struct ferry_rule *rules,
 			  __u32 n, int btf_fd, __u32 value_type_id)
 {
@@ -56,6 +79,7 @@ int ferry_ruleset_install(int rulesets_fd, const struct ferry_rule *rules,
 	}
 	if (btf_fd > 0 && value_type_id) {
 		opts.btf_fd = btf_fd;
+		opts.btf_key_type_id = key_type_id(btf_fd);
 		opts.btf_value_type_id = value_type_id;
 	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ferry_rules", sizeof(__u32),
