@@ -97,9 +97,10 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 	ferry_ct_init(f, src_lo, pkt, cfg, now, pc.rule_id);
 	err = bpf_map_update_elem(&ferry_ct, &w->key, f,
 				  replace ? BPF_ANY : BPF_NOEXIST);
-	if (err == -E2BIG || err == -ENOMEM)
+	/* -EEXIST: another CPU created it just now; its first packet won.
+	 * Any other failure (-E2BIG when full) means no state: drop. */
+	if (err && err != -EEXIST)
 		return FERRY_DROP_TABLE_FULL;
-	/* -EEXIST: another CPU created it just now; its first packet won. */
 	return FERRY_PASS_NEW;
 }
 

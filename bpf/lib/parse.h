@@ -447,6 +447,9 @@ static __always_inline int ferry_parse(void *data, void *data_end,
 	if (ret != FERRY_PARSE_OK)
 		return ret;
 	l3_off = p - data;
+	/* Keep it a plain number: else clang may fold "frame_len - l3_off"
+	 * into packet-pointer arithmetic that older verifiers refuse. */
+	asm volatile("" : "+r"(l3_off));
 	if (proto == bpf_htons(ETH_P_IP))
 		ret = ferry_parse_ipv4(&p, data_end, &pkt->t, &pkt->l3_len);
 	else if (proto == bpf_htons(ETH_P_IPV6))
