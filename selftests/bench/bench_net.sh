@@ -55,7 +55,7 @@ in_ns() {
 }
 
 mac_of() {
-	ip -n "$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p'
+	ip -n "$1" -o link show dev "$2" 2>/dev/null | sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p'
 }
 
 check_env() {
@@ -238,7 +238,9 @@ fw_rx_pin() {
 # The generator, the firewall's receive path and the sink all run on
 # core $CPU: each batch the generator sends is processed to the end
 # before the next one, so the rates are what one core of the path
-# sustains (docs/benchmarks.md).
+# sustains. They are per second the generator's thread spent on the CPU
+# (its softirq work included), not per second of wall time, so that other
+# load on the machine does not count (docs/benchmarks.md).
 blast() {
 	local mode=$1 dport=$2 flows=$3 out sent fw dst
 
@@ -248,10 +250,11 @@ blast() {
 		--sport 1024 --dport "$dport" --flows "$flows" \
 		--duration "$PPS_MS" --rx fw="$(fw_rx_pin "$mode")" \
 		--rx dst="$PIN/dst_rx") || die "ferry-pktgen send failed"
-	sent=$(echo "$out" | awk '/^sent/ { print $(NF-1) }')
-	fw=$(echo "$out" | awk '/^rx fw/ { print $(NF-1) }')
-	dst=$(echo "$out" | awk '/^rx dst/ { print $(NF-1) }')
-	echo "$mode dport $dport flows $flows: sent $sent pps, fw $fw pps, dst $dst pps" >&2
+	sent=$(echo "$out" | awk '/^cpu/ { print $(NF-3) }')
+	fw=$(echo "$out" | awk '/^rx fw/ { print $(NF-2) }')
+	dst=$(echo "$out" | awk '/^rx dst/ { print $(NF-2) }')
+	echo "$mode dport $dport flows $flows, per CPU-second: sent $sent, fw $fw, dst $dst" \
+	     "($(echo "$out" | awk '/^rx dst/ { print $5 }') pps wall)" >&2
 	echo "$fw $dst"
 }
 
@@ -279,7 +282,7 @@ measure_ceiling() {
 		--rx fw="$PIN/fw_rx") || die "ferry-pktgen send failed"
 	ip -n $NS_FW link set dev veth_a xdp off
 	rm -f "$PIN/fw_rx"
-	record gen_ceiling_pps "$(echo "$out" | awk '/^rx fw/ { print $(NF-1) }')"
+	record gen_ceiling_pps "$(echo "$out" | awk '/^rx fw/ { print $(NF-2) }')"
 }
 
 measure_mode() {
@@ -336,7 +339,7 @@ ratio() {
 
 report() {
 	local name unit m
-	declare -A med top
+	declare -A med top ns
 
 	for name in "${!results[@]}"; do
 		med[$name]=$(median "${results[$name]}")
@@ -360,11 +363,15 @@ report() {
 		m=$(awk -v r="${med[$name]:-0}" -v c="${med[gen_ceiling_pps]:-0}" \
 			'BEGIN { if (r > 0 && c > 0) printf "%.0f", 1e9 / r - 1e9 / c; else print "nan" }')
 		echo "bench: ${name/_pps_/_extra_ns_} $m ns"
+		ns[$name]=$m
 	done
 	echo "bench: ratio_tcp_ferry_vs_nft $(ratio "${med[fwd_tcp_gbps_ferry]}" "${med[fwd_tcp_gbps_nft]}") x"
 	echo "bench: ratio_tcp_ferry_tc_vs_nft $(ratio "${med[fwd_tcp_gbps_ferry_tc]}" "${med[fwd_tcp_gbps_nft]}") x"
 	echo "bench: ratio_small_ferry_vs_nft $(ratio "${med[fwd_small_pps_ferry]}" "${med[fwd_small_pps_nft]}") x"
 	echo "bench: ratio_flood_drop_ferry_vs_nft $(ratio "${med[flood_drop_pps_ferry]}" "${med[flood_drop_pps_nft]}") x"
+	# Firewall work alone: nftables' extra nanoseconds over Ferry's.
+	echo "bench: ratio_small_cost_nft_vs_ferry $(ratio "${ns[fwd_small_pps_nft]}" "${ns[fwd_small_pps_ferry]}") x"
+	echo "bench: ratio_flood_drop_cost_nft_vs_ferry $(ratio "${ns[flood_drop_pps_nft]}" "${ns[flood_drop_pps_ferry]}") x"
 	# The same from each figure's best run: other load on the machine only
 	# ever lowers a rate, so the best run is the least disturbed one.
 	echo "bench: ratio_small_ferry_vs_nft_best $(ratio "${top[fwd_small_pps_ferry]}" "${top[fwd_small_pps_nft]}") x"
