@@ -1,14 +1,38 @@
-# Datapath micro-benchmark: build/selftests/bin/bench_dp (not a test: it
-# measures, it does not judge). `make bench` builds and runs it.
+# `make bench`: the datapath's cost per packet over BPF_PROG_RUN (bench_dp),
+# then forwarding benchmarks of Ferry against nftables on a namespace path
+# (bench_net.sh, with its packet generator ferry-pktgen). Not part of
+# `make test`: they measure, they do not judge. Needs root.
 
-BENCH_DP := $(BUILD)/selftests/bin/bench_dp
+BENCH_DP       := $(BUILD)/selftests/bin/bench_dp
+BENCH_BPF_OBJS := $(BUILD)/selftests/bench/xdp_gen.bpf.o \
+		  $(BUILD)/selftests/bench/xdp_count.bpf.o
+BENCH_SKELS    := $(BUILD)/include/xdp_gen.skel.h $(BUILD)/include/xdp_count.skel.h
+BENCH_BINS     := $(BENCH_DP) $(BUILD)/selftests/bin/ferry-pktgen
 
-all: $(BENCH_DP)
+all: $(BENCH_BINS)
+
+$(BUILD)/selftests/bench/%.bpf.o: selftests/bench/%.bpf.c | deps
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_SKELS): $(BUILD)/include/%.skel.h: $(BUILD)/selftests/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/selftests/bench/pktgen.o: $(BENCH_SKELS)
 
 $(BENCH_DP): $(BUILD)/selftests/bench/bench_dp.o $(BUILD)/selftests/lib/pktbuild.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: all $(BENCH_DP)
+$(BUILD)/selftests/bin/ferry-pktgen: $(BUILD)/selftests/bench/pktgen.o $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: all
 	$(Q)$(BENCH_DP)
+	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh
