@@ -17,11 +17,15 @@
 #include "lib/ct.h"
 #include "lib/policy.h"
 
-static __always_inline __u32 ferry_zone_of(__u32 ifindex, __u16 vlan)
+/* The zone of a packet; with no zone configured (one tenant), no lookup. */
+static __always_inline __u32 ferry_zone_of(const struct ferry_config *cfg,
+					   __u32 ifindex, __u16 vlan)
 {
 	struct ferry_if_key k = { .ifindex = ifindex, .vlan = vlan };
 	struct ferry_if_zone *z;
 
+	if (!(cfg->flags & FERRY_CFG_F_ZONES))
+		return FERRY_ZONE_DEFAULT;
 	z = bpf_map_lookup_elem(&ferry_ifzones, &k);
 	if (!z && vlan) {
 		k.vlan = 0;
@@ -126,7 +130,7 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 	w = bpf_map_lookup_elem(&ferry_work, &zero);
 	if (!cfg || !w)
 		return FERRY_DROP_INVALID;
-	zone = ferry_zone_of(ifindex, pkt->vlan);
+	zone = ferry_zone_of(cfg, ifindex, pkt->vlan);
 	now = ferry_now();
 
 	if (pkt->icmp_error)

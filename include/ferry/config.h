@@ -7,6 +7,7 @@
 
 /* ferry_config.flags */
 #define FERRY_CFG_F_FAST_FORWARD	0x01	/* XDP: route established flows' packets */
+#define FERRY_CFG_F_ZONES		0x02	/* ferry_ifzones has entries: look zones up */
 
 /*
  * The single entry of the config map. Timeouts are indexed by

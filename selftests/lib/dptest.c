@@ -149,15 +149,13 @@ int dpt_config_read(struct dpt *d, struct ferry_config *cfg)
 
 int dpt_set_zone(struct dpt *d, __u32 ifindex, __u16 vlan, __u32 zone)
 {
-	struct ferry_if_key k = { .ifindex = ifindex, .vlan = vlan };
-	struct ferry_if_zone z = { .zone = zone };
+	int err = ferry_zone_set(bpf_map__fd(d->skel->maps.ferry_ifzones),
+				 bpf_map__fd(d->skel->maps.ferry_config),
+				 ifindex, vlan, zone);
 
-	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.ferry_ifzones),
-				&k, &z, 0)) {
-		pr_warn("dptest: cannot set a zone: %s\n", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (err)
+		pr_warn("dptest: cannot set a zone: %s\n", strerror(-err));
+	return err;
 }
 
 int dpt_set_rules(struct dpt *d, const struct ferry_rule *rules, __u32 n)

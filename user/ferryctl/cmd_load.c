@@ -130,6 +130,7 @@ static int apply_zone(struct ferry_dp *dp, const char *spec)
 	struct ferry_if_key key = {};
 	struct ferry_if_zone val = {};
 	__u32 vlan = 0;
+	int err;
 
 	if (strlen(spec) >= sizeof(ifname) + 16 || !(eq = strchr(spec, '=')) ||
 	    (size_t)(eq - spec) >= sizeof(ifname)) {
@@ -160,13 +161,13 @@ static int apply_zone(struct ferry_dp *dp, const char *spec)
 			spec, ifname);
 		return -ENODEV;
 	}
-	if (bpf_map__update_elem(dp->skel->maps.ferry_ifzones, &key, sizeof(key),
-				 &val, sizeof(val), 0)) {
+	err = ferry_zone_set(bpf_map__fd(dp->skel->maps.ferry_ifzones),
+			     bpf_map__fd(dp->skel->maps.ferry_config), key.ifindex,
+			     key.vlan, val.zone);
+	if (err)
 		fprintf(stderr, "ferryctl load: --zone '%s': %s\n", spec,
-			strerror(errno));
-		return -errno;
-	}
-	return 0;
+			strerror(-err));
+	return err;
 }
 
 /* STATE=SECONDS into cfg */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <bpf/bpf.h>
 #include "ctconfig.h"
 
 #define SEC_NS(s)	((__u64)(s) * 1000000000ull)
@@ -79,4 +80,21 @@ int ferry_state_parse(const char *name)
 const char *ferry_reason_name(unsigned int reason)
 {
 	return reason < FERRY_REASON_MAX ? reason_names[reason] : "?";
+}
+
+int ferry_zone_set(int ifzones_fd, int config_fd, __u32 ifindex, __u16 vlan,
+		   __u32 zone)
+{
+	struct ferry_if_key key = { .ifindex = ifindex, .vlan = vlan };
+	struct ferry_if_zone val = { .zone = zone };
+	struct ferry_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(ifzones_fd, &key, &val, 0) ||
+	    bpf_map_lookup_elem(config_fd, &zero, &cfg))
+		return -errno;
+	if (cfg.flags & FERRY_CFG_F_ZONES)
+		return 0;
+	cfg.flags |= FERRY_CFG_F_ZONES;
+	return bpf_map_update_elem(config_fd, &zero, &cfg, 0) ? -errno : 0;
 }
