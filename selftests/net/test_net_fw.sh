@@ -56,6 +56,13 @@ check "allowed UDP flow: $pk packets, $lost lost" [ "$pk" -gt 0 -a "$lost" -le $
 check "UDP flow is replied" \
 	[ "$(ferry ct list --json | jq '[.[] | select(.proto == "udp" and .state == "UDP_REPLIED")] | length')" -ge 1 ]
 
+# An ICMP error about a tracked flow is related: UDP to a port where
+# nothing listens any more, dst answers "port unreachable".
+ip netns exec "$NS_SRC" bash -c 'echo probe > /dev/udp/198.18.1.2/5201'
+sleep 0.5
+check "ICMP port unreachable about the UDP flow passed as related" \
+	[ "$(stat pass-related)" -ge 1 ]
+
 drops=$(ferry stats --json | jq '[to_entries[] | select(.key | startswith("drop-")) | .value.packets] | add')
 check "nothing of the allowed traffic was dropped ($drops drops)" [ "$drops" -eq 0 ]
 
