@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* ferryctl load / unload / status */
+/*
+ * ferryctl load / unload. A load first turns its arguments into a plan,
+ * checking every one of them (interfaces exist, numbers in range, the rule
+ * file parses); only then does it touch the kernel. If applying the plan
+ * fails on an instance this load created, the instance is removed again:
+ * a refused load leaves nothing behind.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -15,40 +20,190 @@
 #include "ctconfig.h"
 #include "datapath.h"
 #include "ferryctl.h"
-#include "log.h"
 #include "numparse.h"
 #include "rules.h"
 #include "ruleset.h"
 
-#define MAX_IFACES 64
+#define MAX_ARGS	64
 
-struct load_opts {
-	__u32 ct_max;
-	enum ferry_xdp_mode xdp_mode;
-	const char *xdp_ifs[MAX_IFACES];
-	int n_xdp;
-	const char *tc_ifs[MAX_IFACES];
-	int n_tc;
-	const char *zones[MAX_IFACES];
-	int n_zones;
-	const char *timeouts[FERRY_CT_STATE_MAX];
-	int n_timeouts;
-	const char *rules;
-	int fast_forward;
+struct plan_zone {
+	__u32 ifindex;
+	__u16 vlan;
+	__u32 zone;
 };
 
-static int add_arg(const char **list, int *n, const char *arg, const char *what)
+struct plan_tc {
+	char ifname[IF_NAMESIZE];
+	enum ferry_tc_dir dir;
+};
+
+struct load_plan {
+	__u32 ct_max;			/* 0: keep / default */
+	enum ferry_xdp_mode xdp_mode;
+	int fast_forward;		/* 1 on, 0 off, -1 as it is */
+	const char *xdp[MAX_ARGS];
+	int n_xdp;
+	struct plan_tc tc[MAX_ARGS];
+	int n_tc;
+	struct plan_zone zones[MAX_ARGS];
+	int n_zones;
+	__u64 timeout_ns[FERRY_CT_STATE_MAX];	/* 0: as it is */
+	const char *rules_path;
+	struct ferry_rule *rules;
+	__u32 n_rules;
+};
+
+static int refuse(const char *opt, const char *arg, const char *why)
 {
-	if (*n >= MAX_IFACES) {
-		fprintf(stderr, "ferryctl load: too many %s (at most %d)\n", what,
-			MAX_IFACES);
-		return -E2BIG;
-	}
-	list[(*n)++] = arg;
+	fprintf(stderr, "ferryctl load: %s '%s': %s\n", opt, arg, why);
+	return -EINVAL;
+}
+
+static int room(int n, const char *opt)
+{
+	if (n < MAX_ARGS)
+		return 0;
+	fprintf(stderr, "ferryctl load: too many %s (at most %d)\n", opt, MAX_ARGS);
+	return -E2BIG;
+}
+
+static int plan_iface(struct load_plan *p, const char *name)
+{
+	int err = room(p->n_xdp, "--iface");
+
+	if (err)
+		return err;
+	if (!if_nametoindex(name))
+		return refuse("--iface", name, "no such interface here");
+	p->xdp[p->n_xdp++] = name;
 	return 0;
 }
 
-static int parse_load_opts(int argc, char **argv, struct load_opts *o)
+/* IF[:ingress|:egress] */
+static int plan_tc(struct load_plan *p, const char *spec)
+{
+	struct plan_tc *t = &p->tc[p->n_tc];
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	int err = room(p->n_tc, "--tc");
+
+	if (err)
+		return err;
+	if (!len || len >= IF_NAMESIZE)
+		return refuse("--tc", spec, "expected IF[:ingress|:egress]");
+	memcpy(t->ifname, spec, len);
+	t->ifname[len] = '\0';
+	t->dir = FERRY_TC_INGRESS;
+	if (colon && !strcmp(colon + 1, "egress"))
+		t->dir = FERRY_TC_EGRESS;
+	else if (colon && strcmp(colon + 1, "ingress"))
+		return refuse("--tc", spec, "expected IF[:ingress|:egress]");
+	if (!if_nametoindex(t->ifname))
+		return refuse("--tc", spec, "no such interface here");
+	p->n_tc++;
+	return 0;
+}
+
+/* IF[.VLAN]=ZONE; an interface whose own name has a dot wins over a VLAN. */
+static int plan_zone(struct load_plan *p, const char *spec)
+{
+	struct plan_zone *z = &p->zones[p->n_zones];
+	char ifname[IF_NAMESIZE + 5], *dot;
+	const char *eq = strchr(spec, '=');
+	__u32 vlan = 0;
+	int err = room(p->n_zones, "--zone");
+
+	if (err)
+		return err;
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(ifname))
+		return refuse("--zone", spec, "expected IF[.VLAN]=ZONE");
+	memcpy(ifname, spec, eq - spec);
+	ifname[eq - spec] = '\0';
+	if (ferry_parse_u32(eq + 1, FERRY_ZONE_ANY - 1, &z->zone))
+		return refuse("--zone", spec, "zone must be a number below 4294967295");
+	dot = strrchr(ifname, '.');
+	if (dot && !if_nametoindex(ifname)) {
+		*dot = '\0';
+		if (ferry_parse_u32(dot + 1, 4095, &vlan) || vlan == 0)
+			return refuse("--zone", spec, "VLAN must be 1..4095");
+	}
+	z->ifindex = if_nametoindex(ifname);
+	z->vlan = vlan;
+	if (!z->ifindex)
+		return refuse("--zone", spec, "no such interface here");
+	p->n_zones++;
+	return 0;
+}
+
+/* STATE=SECONDS */
+static int plan_timeout(struct load_plan *p, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	char name[32];
+	__u32 secs;
+	int state;
+
+	if (!eq || (size_t)(eq - spec) >= sizeof(name))
+		return refuse("--timeout", spec, "expected STATE=SECONDS");
+	memcpy(name, spec, eq - spec);
+	name[eq - spec] = '\0';
+	state = ferry_state_parse(name);
+	if (state <= 0) {
+		fprintf(stderr, "ferryctl load: --timeout '%s': unknown state '%s'\n",
+			spec, name);
+		return -EINVAL;
+	}
+	if (ferry_parse_u32(eq + 1, 30 * 86400, &secs) || secs == 0)
+		return refuse("--timeout", spec, "seconds must be 1..2592000");
+	p->timeout_ns[state] = secs * 1000000000ull;
+	return 0;
+}
+
+static int plan_xdp_mode(struct load_plan *p, const char *mode)
+{
+	if (!strcmp(mode, "auto"))
+		p->xdp_mode = FERRY_XDP_AUTO;
+	else if (!strcmp(mode, "native"))
+		p->xdp_mode = FERRY_XDP_NATIVE;
+	else if (!strcmp(mode, "generic"))
+		p->xdp_mode = FERRY_XDP_GENERIC;
+	else
+		return refuse("--xdp-mode", mode, "expected auto, native or generic");
+	return 0;
+}
+
+static int plan_option(struct load_plan *p, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'c':
+		if (ferry_parse_u32(arg, 1u << 26, &p->ct_max) || !p->ct_max)
+			return refuse("--ct-max", arg, "must be 1..67108864");
+		return 0;
+	case 'i':
+		return plan_iface(p, arg);
+	case 't':
+		return plan_tc(p, arg);
+	case 'z':
+		return plan_zone(p, arg);
+	case 'T':
+		return plan_timeout(p, arg);
+	case 'm':
+		return plan_xdp_mode(p, arg);
+	case 'r':
+		p->rules_path = arg;
+		return 0;
+	case 'f':
+		p->fast_forward = 1;
+		return 0;
+	case 'F':
+		p->fast_forward = 0;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int make_plan(int argc, char **argv, struct load_plan *p)
 {
 	static const struct option longopts[] = {
 		{ "ct-max", required_argument, NULL, 'c' },
@@ -59,59 +214,15 @@ static int parse_load_opts(int argc, char **argv, struct load_opts *o)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "fast-forward", no_argument, NULL, 'f' },
+		{ "no-fast-forward", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt, err = 0;
+	char errbuf[FERRY_RULES_ERR_MAX];
+	int opt, err;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			if (ferry_parse_u32(optarg, 1u << 26, &o->ct_max) ||
-			    o->ct_max == 0) {
-				fprintf(stderr, "ferryctl load: --ct-max '%s' must be "
-					"1..67108864\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'i':
-			err = add_arg(o->xdp_ifs, &o->n_xdp, optarg, "interfaces");
-			break;
-		case 't':
-			err = add_arg(o->tc_ifs, &o->n_tc, optarg, "interfaces");
-			break;
-		case 'z':
-			err = add_arg(o->zones, &o->n_zones, optarg, "zones");
-			break;
-		case 'T':
-			if (o->n_timeouts >= FERRY_CT_STATE_MAX) {
-				fprintf(stderr, "ferryctl load: too many --timeout\n");
-				return -E2BIG;
-			}
-			o->timeouts[o->n_timeouts++] = optarg;
-			break;
-		case 'r':
-			o->rules = optarg;
-			break;
-		case 'f':
-			o->fast_forward = 1;
-			break;
-		case 'm':
-			if (!strcmp(optarg, "auto"))
-				o->xdp_mode = FERRY_XDP_AUTO;
-			else if (!strcmp(optarg, "native"))
-				o->xdp_mode = FERRY_XDP_NATIVE;
-			else if (!strcmp(optarg, "generic"))
-				o->xdp_mode = FERRY_XDP_GENERIC;
-			else {
-				fprintf(stderr, "ferryctl load: --xdp-mode '%s': "
-					"expected auto, native or generic\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		default:
-			return -EINVAL;
-		}
+		err = plan_option(p, opt, optarg);
 		if (err)
 			return err;
 	}
@@ -120,203 +231,121 @@ static int parse_load_opts(int argc, char **argv, struct load_opts *o)
 			argv[optind]);
 		return -EINVAL;
 	}
-	return 0;
-}
-
-/* IF[.VLAN]=ZONE */
-static int apply_zone(struct ferry_dp *dp, const char *spec)
-{
-	char ifname[IF_NAMESIZE + 8], *eq, *dot;
-	struct ferry_if_key key = {};
-	struct ferry_if_zone val = {};
-	__u32 vlan = 0;
-	int err;
-
-	if (strlen(spec) >= sizeof(ifname) + 16 || !(eq = strchr(spec, '=')) ||
-	    (size_t)(eq - spec) >= sizeof(ifname)) {
-		fprintf(stderr, "ferryctl load: --zone '%s': expected IF[.VLAN]=ZONE\n",
-			spec);
-		return -EINVAL;
-	}
-	memcpy(ifname, spec, eq - spec);
-	ifname[eq - spec] = '\0';
-	if (ferry_parse_u32(eq + 1, FERRY_ZONE_ANY - 1, &val.zone)) {
-		fprintf(stderr, "ferryctl load: --zone '%s': zone must be a number "
-			"below %u\n", spec, FERRY_ZONE_ANY);
-		return -EINVAL;
-	}
-	dot = strrchr(ifname, '.');
-	if (dot && !if_nametoindex(ifname)) {
-		*dot = '\0';
-		if (ferry_parse_u32(dot + 1, 4095, &vlan) || vlan == 0) {
-			fprintf(stderr, "ferryctl load: --zone '%s': VLAN must be "
-				"1..4095\n", spec);
-			return -EINVAL;
-		}
-	}
-	key.ifindex = if_nametoindex(ifname);
-	key.vlan = vlan;
-	if (!key.ifindex) {
-		fprintf(stderr, "ferryctl load: --zone '%s': no interface '%s'\n",
-			spec, ifname);
-		return -ENODEV;
-	}
-	err = ferry_zone_set(bpf_map__fd(dp->skel->maps.ferry_ifzones),
-			     bpf_map__fd(dp->skel->maps.ferry_config), key.ifindex,
-			     key.vlan, val.zone);
+	if (!p->rules_path)
+		return 0;
+	err = ferry_rules_read_alloc(p->rules_path, &p->rules, &p->n_rules,
+				     errbuf, sizeof(errbuf));
 	if (err)
-		fprintf(stderr, "ferryctl load: --zone '%s': %s\n", spec,
-			strerror(-err));
+		fprintf(stderr, "ferryctl load: %s\n", errbuf);
 	return err;
 }
 
-/* STATE=SECONDS into cfg */
-static int apply_timeout(struct ferry_config *cfg, const char *spec)
-{
-	char name[32];
-	const char *eq = strchr(spec, '=');
-	__u32 secs;
-	int state;
-
-	if (!eq || (size_t)(eq - spec) >= sizeof(name)) {
-		fprintf(stderr, "ferryctl load: --timeout '%s': expected STATE=SECONDS\n",
-			spec);
-		return -EINVAL;
-	}
-	memcpy(name, spec, eq - spec);
-	name[eq - spec] = '\0';
-	state = ferry_state_parse(name);
-	if (state <= 0) {
-		fprintf(stderr, "ferryctl load: --timeout '%s': unknown state '%s'\n",
-			spec, name);
-		return -EINVAL;
-	}
-	if (ferry_parse_u32(eq + 1, 30 * 86400, &secs) || secs == 0) {
-		fprintf(stderr, "ferryctl load: --timeout '%s': seconds must be "
-			"1..2592000\n", spec);
-		return -EINVAL;
-	}
-	cfg->timeout_ns[state] = secs * 1000000000ull;
-	return 0;
-}
-
-/* Timeouts and flags: read, change what was asked, write back. */
-static int apply_config(struct ferry_dp *dp, const struct load_opts *o)
+/* Timeouts and flags: read, change what the plan says, write back. */
+static int apply_config(struct ferry_dp *dp, const struct load_plan *p)
 {
 	struct bpf_map *map = dp->skel->maps.ferry_config;
 	struct ferry_config cfg;
 	__u32 zero = 0;
-	int i, err;
+	int i;
 
 	if (bpf_map__lookup_elem(map, &zero, sizeof(zero), &cfg, sizeof(cfg), 0))
 		return -errno;
-	if (o->fast_forward)
+	for (i = 0; i < FERRY_CT_STATE_MAX; i++)
+		if (p->timeout_ns[i])
+			cfg.timeout_ns[i] = p->timeout_ns[i];
+	if (p->fast_forward == 1)
 		cfg.flags |= FERRY_CFG_F_FAST_FORWARD;
-	else
+	else if (p->fast_forward == 0)
 		cfg.flags &= ~FERRY_CFG_F_FAST_FORWARD;
-	for (i = 0; i < o->n_timeouts; i++) {
-		err = apply_timeout(&cfg, o->timeouts[i]);
-		if (err)
-			return err;
-	}
 	if (bpf_map__update_elem(map, &zero, sizeof(zero), &cfg, sizeof(cfg), 0))
 		return -errno;
 	return 0;
 }
 
-static const char *xdp_mode_name(enum ferry_xdp_mode m)
+static int apply_zones(struct ferry_dp *dp, const struct load_plan *p)
 {
-	return m == FERRY_XDP_NATIVE ? "native" :
-	       m == FERRY_XDP_GENERIC ? "generic" : "auto";
-}
-
-static int attach_all(struct ferry_dp *dp, const struct load_opts *o)
-{
-	enum ferry_xdp_mode mode;
 	int i, err;
 
-	for (i = 0; i < o->n_xdp; i++) {
-		err = ferry_dp_attach_xdp(dp, o->xdp_ifs[i], o->xdp_mode, &mode);
-		if (err)
+	for (i = 0; i < p->n_zones; i++) {
+		err = ferry_zone_set(bpf_map__fd(dp->skel->maps.ferry_ifzones),
+				     bpf_map__fd(dp->skel->maps.ferry_config),
+				     p->zones[i].ifindex, p->zones[i].vlan,
+				     p->zones[i].zone);
+		if (err) {
+			fprintf(stderr, "ferryctl load: cannot set a zone: %s\n",
+				strerror(-err));
 			return err;
-		if (mode == FERRY_XDP_AUTO)
-			printf("%s: XDP was attached, now runs this program\n",
-			       o->xdp_ifs[i]);
-		else
-			printf("%s: XDP attached (%s)\n", o->xdp_ifs[i],
-			       xdp_mode_name(mode));
-	}
-	for (i = 0; i < o->n_tc; i++) {
-		char ifname[IF_NAMESIZE + 16];
-		enum ferry_tc_dir dir = FERRY_TC_INGRESS;
-		char *colon;
-
-		snprintf(ifname, sizeof(ifname), "%s", o->tc_ifs[i]);
-		colon = strchr(ifname, ':');
-		if (colon) {
-			*colon = '\0';
-			if (!strcmp(colon + 1, "egress")) {
-				dir = FERRY_TC_EGRESS;
-			} else if (strcmp(colon + 1, "ingress")) {
-				fprintf(stderr, "ferryctl load: --tc '%s': expected "
-					"IF[:ingress|:egress]\n", o->tc_ifs[i]);
-				return -EINVAL;
-			}
 		}
-		err = ferry_dp_attach_tc(dp, ifname, dir);
-		if (err)
-			return err;
-		printf("%s: TC %s attached\n", ifname,
-		       dir == FERRY_TC_EGRESS ? "egress" : "ingress");
 	}
 	return 0;
 }
 
-static int install_rules(struct ferry_dp *dp, const char *path)
+static int apply_rules(struct ferry_dp *dp, const struct load_plan *p)
 {
 	struct btf *btf = bpf_object__btf(dp->skel->obj);
-	struct ferry_rule *rules = NULL;
-	char errbuf[FERRY_RULES_ERR_MAX];
-	__u32 n = 0;
 	int type_id, err;
 
-	err = ferry_rules_read_alloc(path, &rules, &n, errbuf, sizeof(errbuf));
-	if (err) {
-		fprintf(stderr, "ferryctl: %s\n", errbuf);
-		return err;
-	}
+	if (!p->rules_path)
+		return 0;
 	type_id = btf__find_by_name_kind(btf, "ferry_rule", BTF_KIND_STRUCT);
 	err = ferry_ruleset_install(bpf_map__fd(dp->skel->maps.ferry_rulesets),
-				    rules, n, btf__fd(btf), type_id > 0 ? type_id : 0);
+				    p->rules, p->n_rules, btf__fd(btf),
+				    type_id > 0 ? type_id : 0);
 	if (!err)
-		printf("rules: %u installed from %s\n", n, path);
-	free(rules);
+		printf("rules: %u installed from %s\n", p->n_rules, p->rules_path);
 	return err;
+}
+
+static int apply_attachments(struct ferry_dp *dp, const struct load_plan *p)
+{
+	enum ferry_xdp_mode mode;
+	int i, err;
+
+	for (i = 0; i < p->n_xdp; i++) {
+		err = ferry_dp_attach_xdp(dp, p->xdp[i], p->xdp_mode, &mode);
+		if (err)
+			return err;
+		if (mode == FERRY_XDP_AUTO)
+			printf("%s: XDP was attached, now runs this program\n",
+			       p->xdp[i]);
+		else
+			printf("%s: XDP attached (%s)\n", p->xdp[i],
+			       mode == FERRY_XDP_NATIVE ? "native" : "generic");
+	}
+	for (i = 0; i < p->n_tc; i++) {
+		err = ferry_dp_attach_tc(dp, p->tc[i].ifname, p->tc[i].dir);
+		if (err)
+			return err;
+		printf("%s: TC %s attached\n", p->tc[i].ifname,
+		       p->tc[i].dir == FERRY_TC_EGRESS ? "egress" : "ingress");
+	}
+	return 0;
 }
 
 int cmd_load(int argc, char **argv)
 {
-	struct load_opts o = {};
+	struct load_plan p = { .fast_forward = -1 };
 	struct ferry_dp dp;
-	int i, err;
+	int err;
 
-	if (parse_load_opts(argc, argv, &o))
-		return 2;
-	err = ferry_dp_load(&dp, ferryctl_instance, o.ct_max);
+	err = make_plan(argc, argv, &p);
 	if (err)
-		return 1;
+		goto out_free;
+	err = ferry_dp_load(&dp, ferryctl_instance, p.ct_max);
+	if (err)
+		goto out_free;
 	printf("instance %s: %s, maps at %s\n", ferryctl_instance,
 	       dp.created ? "created" : "reusing pinned state", dp.pin_dir);
-	for (i = 0; i < o.n_zones && !err; i++)
-		err = apply_zone(&dp, o.zones[i]);
-	if (!err)
-		err = apply_config(&dp, &o);
-	if (!err && o.rules)
-		err = install_rules(&dp, o.rules);
-	if (!err)
-		err = attach_all(&dp, &o);
+	err = apply_zones(&dp, &p) ?: apply_config(&dp, &p) ?:
+	      apply_rules(&dp, &p) ?: apply_attachments(&dp, &p);
 	ferry_dp_close(&dp);
-	return err ? 1 : 0;
+	if (err && dp.created) {
+		fprintf(stderr, "ferryctl load: removing the instance it created\n");
+		ferry_dp_unload(ferryctl_instance);
+	}
+out_free:
+	free(p.rules);
+	return err == -EINVAL ? 2 : err ? 1 : 0;
 }
 
 int cmd_unload(int argc, char **argv)

@@ -20,7 +20,7 @@ static const struct {
 	{ "load", cmd_load, "load [--ct-max N] [--iface IF]... [--tc IF[:egress]]... "
 			    "[--zone IF[.VLAN]=ZONE]... [--rules FILE] "
 			    "[--timeout STATE=SECONDS]... [--xdp-mode auto|native|generic] "
-			    "[--fast-forward]" },
+			    "[--fast-forward|--no-fast-forward]" },
 	{ "unload", cmd_unload, "unload: detach everywhere and remove pinned state" },
 	{ "status", cmd_status, "status: layout, table use, attachments" },
 	{ "ct", cmd_ct, "ct list [--json] | ct gc" },
