@@ -16,8 +16,9 @@
 #include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include "log.h"
 #include "ctconfig.h"
+#include "log.h"
+#include "rules.h"
 #include "dt_frame.h"
 #include "dt_nf.h"
 
@@ -407,20 +408,10 @@ static int ct_line_state(const char *line, __u8 proto)
 	}
 }
 
+/* conntrack -L names protocols as the rule language does. */
 static const char *proto_name(__u8 proto)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "unknown";
-	}
+	return ferry_proto_name(proto) ?: "unknown";
 }
 
 int dt_nf_ct_state(__u8 proto, const char *client, const char *server)

@@ -16,7 +16,7 @@ cat > "$rules" <<'RULES'
 allow proto tcp from 198.18.0.0/24 to 198.18.1.0/24 dport 5201
 allow proto udp from 198.18.0.0/24 to 198.18.1.0/24 dport 5201
 allow proto tcp from 2001:db8:0::/64 to 2001:db8:1::/64 dport 5201
-allow proto icmp from 198.18.0.0/24 to 198.18.1.0/24
+allow log proto icmp from 198.18.0.0/24 to 198.18.1.0/24
 RULES
 ferry load --iface fw_a --iface fw_b --rules "$rules" || fail "ferryctl load"
 rm -f "$rules"
@@ -93,6 +93,9 @@ est=$(stat pass-established)
 check "established packets counted ($est)" [ "$est" -gt 10000 ]
 ping_ok=$(ip netns exec "$NS_SRC" ping -c 3 -i 0.2 -W 1 198.18.1.2 >/dev/null && echo yes)
 check "ICMP echo allowed by rule passes with its replies" [ "$ping_ok" = yes ]
+event=$(ferry log --count 1 --timeout 5)
+check "the logging rule reported the new ICMP flow: $event" \
+	[ -n "$(echo "$event" | grep 'rule=4 allow .* icmp src=198.18.0.2 dst=198.18.1.2')" ]
 ping_back=$(ip netns exec "$NS_DST" ping -c 2 -i 0.2 -W 1 198.18.0.2 >/dev/null && echo yes)
 check "ICMP echo without a rule is dropped" [ -z "$ping_back" ]
 ferry status

@@ -26,6 +26,7 @@ static const struct {
 	{ "ct", cmd_ct, "ct list [--json] | ct gc" },
 	{ "stats", cmd_stats, "stats [--json]: packets and bytes per verdict reason" },
 	{ "rules", cmd_rules, "rules show | rules load FILE" },
+	{ "log", cmd_log, "log [--count N] [--timeout SECONDS]: events of rules marked 'log'" },
 };
 
 /*

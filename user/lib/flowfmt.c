@@ -4,6 +4,7 @@
 #include <string.h>
 #include "ctconfig.h"
 #include "flowfmt.h"
+#include "rules.h"
 
 void ferry_flow_dirs(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		     struct ferry_endpoints *orig, struct ferry_endpoints *reply)
@@ -23,22 +24,15 @@ void ferry_flow_dirs(const struct ferry_flow_key *k, const struct ferry_flow *f,
 	reply->dport = ntohs(op);
 }
 
-/* "tcp", "udp", "icmp", "icmpv6" or the number; buf holds at least 8. */
+/* The protocol's name as rules spell it, or its number; buf holds 8. */
 static const char *proto_str(__u8 proto, char *buf)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		snprintf(buf, 8, "%u", proto);
-		return buf;
-	}
+	const char *name = ferry_proto_name(proto);
+
+	if (name)
+		return name;
+	snprintf(buf, 8, "%u", proto);
+	return buf;
 }
 
 static const char *addr_str(__u8 family, const __u8 *a, char *buf)
