@@ -83,10 +83,7 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 	struct ferry_flow *f = (struct ferry_flow *)w->flow;
 	long err;
 
-	if (pkt->t.proto == IPPROTO_TCP &&
-	    !ferry_tcp_flags_valid(pkt->tcp_flags))
-		return FERRY_DROP_INVALID;
-	if (!ferry_ct_may_create(pkt))
+	if (!ferry_ct_may_create(pkt))	/* a bare SYN, an ICMP query, ... */
 		return FERRY_DROP_INVALID;
 
 	ferry_policy_eval(&pc);
