@@ -65,8 +65,9 @@ prog_before=$(ip -n "$NS_FW" -j link show fw_a | jq '.[0].xdp.prog.id')
 ferry load --iface fw_a --iface fw_b >/dev/null || fail "reload"
 prog_after=$(ip -n "$NS_FW" -j link show fw_a | jq '.[0].xdp.prog.id')
 result=$(cat <&3)
+intact=$(echo "$result" | sed -n 's/.* intact \([0-9]*\).*/\1/p')
 check "a 2 GB transfer across the reload arrived intact ($result)" \
-	[ "${result##* }" = 2000000000 ]
+	[ "$intact" = 2000000000 ]
 check "flows tracked before the reload ($flows_before) are still there" \
 	[ "$(ferry ct list --json | jq '[.[] | select(.dport == 5201)] | length')" -ge "$flows_before" ]
 check "the reload moved fw_a to the new program ($prog_before -> $prog_after)" \

@@ -2,14 +2,18 @@
 /*
  * flowcheck: a TCP transfer whose content is verified end to end.
  *
- *   flowcheck server PORT             serve forever (one connection at a time)
- *   flowcheck client ADDR PORT BYTES  send BYTES, exit 0 iff all arrived intact
+ *   flowcheck server PORT               serve (one connection at a time)
+ *   flowcheck client ADDR PORT BYTES    send BYTES as fast as possible
+ *   flowcheck stream ADDR PORT SECONDS  send 16 KiB every 10 ms for SECONDS
  *
- * The client sends an 8-byte seed, then BYTES of a pseudo-random stream from
- * that seed, then shuts its side down. The server checks every byte against
- * the same stream and answers with the count of bytes that matched before
- * the first difference, and the count it received. Addresses may be IPv4 or
- * IPv6.
+ * The client sends an 8-byte seed, then a pseudo-random stream from that
+ * seed, then shuts its side down. The server checks every byte against the
+ * same stream and answers with three numbers: the bytes that matched before
+ * the first difference, the bytes it received, and the longest time in
+ * microseconds it waited between two reads (the flow's longest stall). The
+ * client exits 0 iff everything it sent arrived intact, 3 if the flow
+ * stalled (no progress for STALL_S seconds), 1 on any other failure.
+ * Addresses may be IPv4 or IPv6.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,9 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include "numparse.h"
 
-#define CHUNK	65536
+#define CHUNK		65536
+#define STREAM_CHUNK	16384
+#define STREAM_PERIOD_MS 10
+#define STALL_S		5
 
 /* xorshift64*: the byte stream both sides compute. */
 static uint64_t next(uint64_t *s)
@@ -84,21 +92,34 @@ static size_t match(const unsigned char *got, const unsigned char *want, size_t 
 	return i;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
 static void serve(int c)
 {
 	static unsigned char got[CHUNK], want[CHUNK];
-	uint64_t seed, state, counts[2] = { 0, 0 }, pos = 0;
+	uint64_t seed, state, counts[3] = { 0, 0, 0 }, pos = 0, last;
 	int ok = 1;
 
 	if (read_full(c, &seed, sizeof(seed)))
 		return;
 	state = seed ? seed : 1;
+	last = now_us();
 	for (;;) {
 		ssize_t r = read(c, got, CHUNK);
+		uint64_t t = now_us();
 		size_t off, m;
 
 		if (r <= 0)
 			break;
+		if (t - last > counts[2])
+			counts[2] = t - last;
+		last = t;
 		/* the stream is generated in CHUNK blocks, aligned to pos */
 		for (off = 0; off < (size_t)r; ) {
 			size_t in_block = pos % CHUNK, n = CHUNK - in_block;
@@ -147,19 +168,12 @@ static int server(const char *port)
 	}
 }
 
-static int client(const char *addr, const char *port, const char *bytes)
+static int dial(const char *addr, const char *port)
 {
-	static unsigned char buf[CHUNK];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	uint64_t seed, state, sent = 0, counts[2];
-	__u64 total;
-	struct timespec ts;
+	struct timeval tv = { .tv_sec = STALL_S };
 	int fd, err;
 
-	if (ferry_parse_u64(bytes, 1ull << 40, &total)) {
-		fprintf(stderr, "flowcheck: bad byte count '%s'\n", bytes);
-		return 2;
-	}
 	err = getaddrinfo(addr, port, &hints, &ai);
 	if (err) {
 		fprintf(stderr, "flowcheck: %s port %s: %s\n", addr, port, gai_strerror(err));
@@ -169,34 +183,142 @@ static int client(const char *addr, const char *port, const char *bytes)
 	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
 		fprintf(stderr, "flowcheck: connect to %s port %s: %s\n", addr, port,
 			strerror(errno));
-		return 1;
+		freeaddrinfo(ai);
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	freeaddrinfo(ai);
+	/* A write or read blocked this long means the flow is stalled. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+struct sender {
+	int fd;
+	uint64_t state;
+	uint64_t sent;
+	unsigned char buf[CHUNK];
+};
+
+static int send_seed(struct sender *s)
+{
+	struct timespec ts;
+	uint64_t seed;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	seed = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
-	state = seed;
-	if (write_full(fd, &seed, sizeof(seed)))
-		goto out_io;
-	while (sent < total) {
-		size_t n = total - sent < CHUNK ? total - sent : CHUNK;
+	s->state = seed;
+	return write_full(s->fd, &seed, sizeof(seed));
+}
 
-		fill(&state, buf, CHUNK);
-		if (write_full(fd, buf, n))
-			goto out_io;
-		sent += n;
+/* The next n bytes of the stream; n divides CHUNK. */
+static int send_more(struct sender *s, size_t n)
+{
+	size_t off = s->sent % CHUNK;
+
+	if (off == 0)
+		fill(&s->state, s->buf, CHUNK);
+	if (write_full(s->fd, s->buf + off, n))
+		return -1;
+	s->sent += n;
+	return 0;
+}
+
+/* Shut down, read the server's verdict, report. */
+static int finish(struct sender *s)
+{
+	uint64_t counts[3];
+
+	shutdown(s->fd, SHUT_WR);
+	if (read_full(s->fd, counts, sizeof(counts)))
+		return -1;
+	printf("sent %llu received %llu intact %llu max_gap_ms %llu\n",
+	       (unsigned long long)s->sent, (unsigned long long)counts[1],
+	       (unsigned long long)counts[0],
+	       (unsigned long long)(counts[2] / 1000));
+	return counts[0] == s->sent && counts[1] == s->sent ? 0 : 1;
+}
+
+static int failed(struct sender *s, const char *addr)
+{
+	int stalled = errno == EAGAIN || errno == EWOULDBLOCK;
+
+	if (stalled)
+		fprintf(stderr, "flowcheck: flow to %s stalled after %llu bytes: "
+			"no progress for %d s\n", addr,
+			(unsigned long long)s->sent, STALL_S);
+	else
+		fprintf(stderr, "flowcheck: flow to %s failed after %llu bytes: %s\n",
+			addr, (unsigned long long)s->sent, strerror(errno));
+	return stalled ? 3 : 1;
+}
+
+static int client(const char *addr, const char *port, const char *bytes)
+{
+	static struct sender s;
+	__u64 total;
+	int ret;
+
+	if (ferry_parse_u64(bytes, 1ull << 40, &total)) {
+		fprintf(stderr, "flowcheck: bad byte count '%s'\n", bytes);
+		return 2;
 	}
-	shutdown(fd, SHUT_WR);
-	if (read_full(fd, counts, sizeof(counts)))
-		goto out_io;
-	close(fd);
-	printf("sent %llu received %llu intact %llu\n", (unsigned long long)total,
-	       (unsigned long long)counts[1], (unsigned long long)counts[0]);
-	return counts[0] == total && counts[1] == total ? 0 : 1;
-out_io:
-	fprintf(stderr, "flowcheck: transfer to %s failed after %llu bytes: %s\n",
-		addr, (unsigned long long)sent, strerror(errno));
-	close(fd);
-	return 1;
+	s.fd = dial(addr, port);
+	if (s.fd < 0)
+		return 1;
+	if (send_seed(&s))
+		goto out_fail;
+	while (s.sent < total) {
+		size_t n = total - s.sent < CHUNK ? total - s.sent : CHUNK;
+
+		if (send_more(&s, n))
+			goto out_fail;
+	}
+	ret = finish(&s);
+	if (ret < 0)
+		goto out_fail;
+	close(s.fd);
+	return ret;
+out_fail:
+	ret = failed(&s, addr);
+	close(s.fd);
+	return ret;
+}
+
+static int stream(const char *addr, const char *port, const char *seconds)
+{
+	static struct sender s;
+	struct timespec period = { .tv_nsec = STREAM_PERIOD_MS * 1000000L };
+	uint64_t end;
+	__u32 secs;
+	int ret;
+
+	if (ferry_parse_u32(seconds, 86400, &secs) || !secs) {
+		fprintf(stderr, "flowcheck: bad duration '%s' (1..86400 s)\n", seconds);
+		return 2;
+	}
+	s.fd = dial(addr, port);
+	if (s.fd < 0)
+		return 1;
+	if (send_seed(&s))
+		goto out_fail;
+	end = now_us() + secs * 1000000ull;
+	while (now_us() < end) {
+		if (send_more(&s, STREAM_CHUNK))
+			goto out_fail;
+		nanosleep(&period, NULL);
+	}
+	ret = finish(&s);
+	if (ret < 0)
+		goto out_fail;
+	close(s.fd);
+	return ret;
+out_fail:
+	ret = failed(&s, addr);
+	close(s.fd);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -205,6 +327,9 @@ int main(int argc, char **argv)
 		return server(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "client"))
 		return client(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: flowcheck server PORT | flowcheck client ADDR PORT BYTES\n");
+	if (argc == 5 && !strcmp(argv[1], "stream"))
+		return stream(argv[2], argv[3], argv[4]);
+	fprintf(stderr, "usage: flowcheck server PORT | flowcheck client ADDR PORT BYTES |"
+		" flowcheck stream ADDR PORT SECONDS\n");
 	return 2;
 }
