@@ -2,7 +2,7 @@
 /*
  * flowcheck: a TCP transfer whose content is verified end to end.
  *
- *   flowcheck server PORT               serve (one connection at a time)
+ *   flowcheck server PORT               serve, a process per connection
  *   flowcheck client ADDR PORT BYTES    send BYTES as fast as possible
  *   flowcheck stream ADDR PORT SECONDS  send 16 KiB every 10 ms for SECONDS
  *
@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,12 +159,21 @@ static int server(const char *port)
 		perror("flowcheck: server");
 		return 1;
 	}
+	signal(SIGCHLD, SIG_IGN);	/* children reap themselves */
 	for (;;) {
 		int c = accept(fd, NULL, NULL);
+		pid_t pid;
 
 		if (c < 0)
 			continue;
-		serve(c);
+		pid = fork();
+		if (pid == 0) {		/* one process per flow */
+			close(fd);
+			serve(c);
+			_exit(0);
+		}
+		if (pid < 0)
+			perror("flowcheck: fork");
 		close(c);
 	}
 }

@@ -1,0 +1,117 @@
+# The testbed of the draft's Figure 1, in network namespaces: VM1 on
+# Server1/NVE1, VM3 on Server3/NVE3, FW1 on the NVE1--NVE3 path, FW2 on the
+# NVE2--NVE3 path, and a link NVE1--NVE2. Source it (after lib.sh for
+# fail/bg), call fig1_setup PREFIX, then fig1_move_vm1 (scenario 1) or
+# fig1_break_fw1_path (scenario 2). Teardown: fig1_cleanup (set as trap).
+#
+#   vm1 198.18.10.1 (2001:db8:10::1), gateway .254 / ::fe on its NVE
+#   vm3 198.18.30.1 (2001:db8:30::1), gateway .254 / ::fe on NVE3
+#   nve1 -(198.18.101.0/30)- fw1 -(198.18.103.0/30)- nve3
+#   nve2 -(198.18.102.0/30)- fw2 -(198.18.104.0/30)- nve3
+#   nve1 -(198.18.100.0/30)- nve2
+# IPv6 link nets are 2001:db8:1NN::/64 with the same last digits.
+
+FIG1_GW_MAC=02:00:00:00:10:fe
+FIG1_NS=()
+
+fig1_cleanup() {
+	local ns
+	for ns in "${FIG1_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
+# fig1_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B NET6: a veth between two
+# namespaces, IPv4 /30 addresses, IPv6 NET6::1 and ::2.
+fig1_link() {
+	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" ||
+		fail "veth $1:$2 -- $4:$5"
+	ip -n "$1" addr add "$3"/30 dev "$2"
+	ip -n "$4" addr add "$6"/30 dev "$5"
+	ip -n "$1" addr add "$7::1/64" dev "$2" nodad
+	ip -n "$4" addr add "$7::2/64" dev "$5" nodad
+	ip -n "$1" link set "$2" up
+	ip -n "$4" link set "$5" up
+}
+
+# fig1_route NS NET4 VIA4 NET6 VIA6
+fig1_route() {
+	ip -n "$1" route replace "$2" via "$3" || fail "route $2 in $1"
+	ip -n "$1" -6 route replace "$4" via "$5" || fail "route $4 in $1"
+}
+
+# The gateway of VM1's subnet on the NVE that has VM1's link.
+fig1_vm1_gateway() {
+	local nve=$1
+	ip -n "$nve" link set vm1p address $FIG1_GW_MAC
+	ip -n "$nve" addr add 198.18.10.254/24 dev vm1p
+	ip -n "$nve" addr add 2001:db8:10::fe/64 dev vm1p nodad
+	ip -n "$nve" link set vm1p up
+}
+
+fig1_setup() {
+	local p=$1 ns
+	VM1=$p-vm1 VM3=$p-vm3 NVE1=$p-nve1 NVE2=$p-nve2 NVE3=$p-nve3
+	FW1=$p-fw1 FW2=$p-fw2
+	FIG1_NS=($VM1 $VM3 $NVE1 $NVE2 $NVE3 $FW1 $FW2)
+	for ns in "${FIG1_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+		ip netns add "$ns" || fail "cannot create namespace $ns"
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
+			net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.accept_dad=0
+	done
+	# The VMs: checksums complete in every frame, as on a wire.
+	ip link add eth0 netns "$VM1" type veth peer name vm1p netns "$NVE1" || fail "veth vm1"
+	ip link add eth0 netns "$VM3" type veth peer name vm3p netns "$NVE3" || fail "veth vm3"
+	for ns in $VM1 $VM3; do
+		ip -n "$ns" link set eth0 up
+		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
+	done
+	ip -n "$VM1" addr add 198.18.10.1/24 dev eth0
+	ip -n "$VM1" addr add 2001:db8:10::1/64 dev eth0 nodad
+	ip -n "$VM1" route add default via 198.18.10.254
+	ip -n "$VM1" -6 route add default via 2001:db8:10::fe
+	ip -n "$VM3" addr add 198.18.30.1/24 dev eth0
+	ip -n "$VM3" addr add 2001:db8:30::1/64 dev eth0 nodad
+	ip -n "$VM3" route add default via 198.18.30.254
+	ip -n "$VM3" -6 route add default via 2001:db8:30::fe
+	fig1_vm1_gateway "$NVE1"
+	ip -n "$NVE3" addr add 198.18.30.254/24 dev vm3p
+	ip -n "$NVE3" addr add 2001:db8:30::fe/64 dev vm3p nodad
+	ip -n "$NVE3" link set vm3p up
+
+	fig1_link "$NVE1" to_fw1 198.18.101.1 "$FW1" west 198.18.101.2 2001:db8:101
+	fig1_link "$FW1" east 198.18.103.1 "$NVE3" to_fw1 198.18.103.2 2001:db8:103
+	fig1_link "$NVE2" to_fw2 198.18.102.1 "$FW2" west 198.18.102.2 2001:db8:102
+	fig1_link "$FW2" east 198.18.104.1 "$NVE3" to_fw2 198.18.104.2 2001:db8:104
+	fig1_link "$NVE1" to_nve2 198.18.100.1 "$NVE2" to_nve1 198.18.100.2 2001:db8:100
+
+	# VM1 -- VM3 through FW1; FW2's path is ready for when traffic moves.
+	fig1_route "$NVE1" 198.18.30.0/24 198.18.101.2 2001:db8:30::/64 2001:db8:101::2
+	fig1_route "$FW1" 198.18.30.0/24 198.18.103.2 2001:db8:30::/64 2001:db8:103::2
+	fig1_route "$FW1" 198.18.10.0/24 198.18.101.1 2001:db8:10::/64 2001:db8:101::1
+	fig1_route "$NVE3" 198.18.10.0/24 198.18.103.1 2001:db8:10::/64 2001:db8:103::1
+	fig1_route "$NVE2" 198.18.30.0/24 198.18.102.2 2001:db8:30::/64 2001:db8:102::2
+	fig1_route "$FW2" 198.18.30.0/24 198.18.104.2 2001:db8:30::/64 2001:db8:104::2
+	fig1_route "$FW2" 198.18.10.0/24 198.18.102.1 2001:db8:10::/64 2001:db8:102::1
+}
+
+# Scenario 1: VM1 moves from Server1 to Server2. Its namespace (and its
+# sockets) stay; its link moves from NVE1 to NVE2, which now serves its
+# gateway (same address and MAC), and NVE3's route converges on FW2.
+fig1_move_vm1() {
+	ip -n "$NVE1" link set vm1p netns "$NVE2" || fail "move vm1p to $NVE2"
+	fig1_vm1_gateway "$NVE2"
+	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
+}
+
+# Scenario 2: the path through FW1 breaks; NVE1 sends VM1's traffic over
+# NVE2 and FW2, and NVE3 routes back the same way.
+fig1_break_fw1_path() {
+	ip -n "$NVE1" link set to_fw1 down || fail "link down"
+	fig1_route "$NVE1" 198.18.30.0/24 198.18.100.2 2001:db8:30::/64 2001:db8:100::2
+	fig1_route "$NVE2" 198.18.10.0/24 198.18.100.1 2001:db8:10::/64 2001:db8:100::1
+	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
+}
