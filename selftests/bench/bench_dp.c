@@ -7,8 +7,8 @@
  *
  * policy_eval_<N>rules is the new-flow path up to the verdict: the SYN is
  * checked against N non-matching rules, then matches a deny rule, so no
- * flow is ever inserted and every run is a new flow again. Creating an
- * entry (the hash insert) is not included.
+ * flow is ever inserted and every run is a new flow again. ct_new_flow_v4
+ * is the whole new-flow path with the insert, one run per distinct SYN.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -221,43 +221,97 @@ static int bench_drop(struct bench *b, const char *name, __u8 flags,
 	return err;
 }
 
-/*
- * What BPF_PROG_TEST_RUN itself costs per run, with an XDP program that
- * only returns XDP_PASS, on a frame of the same size: the datapath's own
- * cost is each figure minus this one.
- */
-static int bench_baseline(__u32 repeat)
+/* An XDP program that only returns XDP_PASS: what a test run costs alone. */
+static int baseline_prog(void)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
 		  .imm = XDP_PASS },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bench_baseline", "GPL", insns,
+			       2, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Kernel time of repeat runs of prog_fd over s, per run. */
+static int run_prog(int prog_fd, const struct pkt_spec *s, __u32 repeat,
+		    __u32 *ns)
+{
+	struct xdp_md ctx = { .ingress_ifindex = 1 };
+	__u8 buf[PKT_MAX_LEN];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
+	int len = pkt_build(s, buf, sizeof(buf));
+
+	if (len < 0)
+		return len;
+	ctx.data_end = len;
+	opts.data_size_in = len;
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	*ns = opts.duration;
+	return 0;
+}
+
+/*
+ * What BPF_PROG_TEST_RUN itself costs per run, on a frame of the same size:
+ * the datapath's own cost is each figure minus this one.
+ */
+static int bench_baseline(__u32 repeat)
+{
 	struct pkt_spec s = {
 		.saddr = "198.18.0.1", .daddr = "198.18.0.2",
 		.proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
 		.tcp_flags = PKT_TCP_ACK,
 	};
-	struct xdp_md ctx = { .ingress_ifindex = 1 };
-	__u8 buf[PKT_MAX_LEN];
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
-	int fd, len, err = 0;
+	int fd = baseline_prog(), err;
+	__u32 ns;
 
-	len = pkt_build(&s, buf, sizeof(buf));
-	if (len < 0)
-		return len;
-	ctx.data_end = len;
-	opts.data_size_in = len;
-	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bench_baseline", "GPL", insns, 2,
-			   NULL);
 	if (fd < 0)
-		return -errno;
-	if (bpf_prog_test_run_opts(fd, &opts))
-		err = -errno;
-	else
-		printf("bench: xdp_testrun_baseline %u ns/pkt\n", opts.duration);
+		return fd;
+	err = run_prog(fd, &s, repeat, &ns);
+	if (!err)
+		printf("bench: xdp_testrun_baseline %u ns/pkt\n", ns);
 	close(fd);
+	return err;
+}
+
+/*
+ * A new flow end to end: a SYN allowed by the first rule, its entry built
+ * and inserted. Every run must be a new flow, so each of n SYNs has its own
+ * source port and runs once. A single test run has a fixed cost of its own
+ * (timer, context), measured the same way with the empty program and
+ * subtracted.
+ */
+static int bench_new_flows(struct bench *b, __u32 n)
+{
+	struct pkt_spec s = {
+		.saddr = "198.18.1.1", .daddr = "198.18.1.2",
+		.proto = IPPROTO_TCP, .dport = 80,
+		.tcp_flags = PKT_TCP_SYN, .seq = 1000,
+	};
+	__u64 total = 0, base = 0;
+	int fd, err;
+	__u32 i, ns;
+
+	fd = baseline_prog();
+	if (fd < 0)
+		return fd;
+	err = set_rules(b, 0, FERRY_ACT_ALLOW);
+	for (i = 0; !err && i < n; i++) {
+		s.sport = 1024 + i;
+		err = run(b, &s, 1, FERRY_PASS_NEW, &ns);
+		total += ns;
+		if (!err)
+			err = run_prog(fd, &s, 1, &ns);
+		base += ns;
+	}
+	close(fd);
+	if (!err)
+		printf("bench: ct_new_flow_v4 %lld ns/pkt\n",
+		       (long long)(total - base) / n);
 	return err;
 }
 
@@ -289,6 +343,8 @@ int main(int argc, char **argv)
 		err = bench_policy(&b, 100, repeat);
 	if (!err)
 		err = bench_policy(&b, 1000, repeat / 10 ? repeat / 10 : 1);
+	if (!err)
+		err = bench_new_flows(&b, 50000);
 	if (!err)
 		err = bench_drop(&b, "drop_invalid", PKT_TCP_ACK, 0,
 				 FERRY_DROP_INVALID, repeat);
