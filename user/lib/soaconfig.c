@@ -377,27 +377,30 @@ static int parse_endpoint(struct soa_parse *p, const char *v,
 	if (strlen(v) >= sizeof(buf))
 		return key_err(p, "'%s' is not ADDR:PORT", v);
 	strcpy(buf, v);
-	colon = strrchr(buf, ':');
-	if (!colon)
-		return key_err(p, "'%s' has no port: expected ADDR:PORT or [ADDR6]:PORT",
-			       v);
-	*colon = '\0';
 	if (buf[0] == '[') {
-		if (colon[-1] != ']')
-			return key_err(p, "'%s': expected [ADDR6]:PORT", v);
-		colon[-1] = '\0';
+		colon = strchr(buf, ']');
+		if (!colon || colon[1] != ':')
+			return key_err(p, "'%s' has no port: expected [ADDR6]:PORT",
+				       v);
+		*colon++ = '\0';
 		addr++;
 		if (parse_addr(addr, &ep->family, ep->addr) ||
 		    ep->family != FERRY_AF_INET6)
 			return key_err(p, "'%s': '%s' is not an IPv6 address",
 				       v, addr);
-	} else if (strchr(buf, ':')) {
+		return parse_port(p, colon + 1, &ep->port);
+	}
+	colon = strchr(buf, ':');
+	if (!colon)
+		return key_err(p, "'%s' has no port: expected ADDR:PORT or [ADDR6]:PORT",
+			       v);
+	if (strchr(colon + 1, ':'))
 		return key_err(p, "'%s': an IPv6 address needs brackets: [ADDR6]:PORT",
 			       v);
-	} else if (parse_addr(addr, &ep->family, ep->addr) ||
-		   ep->family != FERRY_AF_INET) {
+	*colon = '\0';
+	if (parse_addr(addr, &ep->family, ep->addr) ||
+	    ep->family != FERRY_AF_INET)
 		return key_err(p, "'%s': '%s' is not an IPv4 address", v, addr);
-	}
 	return parse_port(p, colon + 1, &ep->port);
 }
 
