@@ -562,7 +562,7 @@ static const struct err_case cases[] = {
 	  BASE "[forward f]\nzone = 1\nproto = udp\nexternal = [2001:db8::1]:5000\n"
 	  "internal = [2001:db8:1::1]:53\n"
 	  "[snat-pool a]\nzone = 1\naddresses = 2001:db8::/120\n",
-	  "8: [forward f] external: [2001:db8::1]:5000 is in pool 'a'" },
+	  "11: [forward f] external: [2001:db8::1]:5000 is in pool 'a'" },
 	{ "SOM address name",
 	  BASE "[security]\nsom_address = som.example:7400\n",
 	  "9: [security] som_address: 'som.example:7400': 'som.example' is not an IPv4 address" },

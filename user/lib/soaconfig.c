@@ -77,13 +77,12 @@ struct soa_parse {
 	struct ferry_soa_pool *pool;
 	struct ferry_soa_forward *fwd;
 	__u32 vlan_line[FERRY_SOA_VLANS_MAX];
+	__u32 ext_line[FERRY_SOA_FORWARDS_MAX];	/* of each forward's 'external' */
 	/* whole file */
 	__u32 single_line[SEC_MAX];	/* line of each unnamed section */
 	__u32 *rule_line;		/* of each inline rule */
 	__u32 rule_cap;
 };
-
-static const struct sec_def sections[SEC_MAX];
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -921,6 +920,7 @@ static int end_forward(struct soa_parse *p)
 	struct ferry_soa_forward *fwd = p->fwd, *o;
 	char ext[INET6_ADDRSTRLEN + 8];
 
+	p->ext_line[fwd - p->cfg->forwards] = p->key_line[FWD_KEY_EXTERNAL];
 	endpoint_format(&fwd->external, ext, sizeof(ext));
 	if (fwd->targets[0].family != fwd->external.family)
 		return line_err(p, p->key_line[FWD_KEY_INTERNAL],
@@ -1240,7 +1240,8 @@ static int check_forwards(struct soa_parse *p)
 				if (!ranges_overlap(&r, &pool->ranges[i]))
 					continue;
 				endpoint_format(&f->external, ext, sizeof(ext));
-				return line_err(p, f->line, "[forward %s] external: %s is in pool '%s'",
+				return line_err(p, p->ext_line[f - cfg->forwards],
+						"[forward %s] external: %s is in pool '%s'",
 						f->name, ext, pool->name);
 			}
 		}
