@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -602,6 +603,7 @@ static const struct key_def iface_keys[] = {
 	{ .name = NULL },
 };
 #define IFACE_KEY_XDP_MODE	1
+#define IFACE_KEY_VLAN		3
 
 /* ---- [rules] ---------------------------------------------------------------- */
 
@@ -1085,7 +1087,7 @@ static int key_index(struct soa_parse *p, const char *key)
 		return state > FERRY_CT_NONE ? state : -1;
 	}
 	if (p->kind == SEC_INTERFACE && !strncmp(key, "vlan.", 5))
-		return 3;
+		return IFACE_KEY_VLAN;
 	for (k = p->sec->keys; k->name; k++)
 		if (!strcmp(k->name, key))
 			return (int)(k - p->sec->keys);
