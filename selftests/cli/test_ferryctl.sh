@@ -36,7 +36,7 @@ refused "bad table size" "--ct-max 'lots': must be" load --ct-max lots
 refused "zero table size" "--ct-max '0': must be" load --ct-max 0
 refused "bad zone spec" "expected IF[.VLAN]=ZONE" load --zone fw_a
 refused "bad zone number" "zone must be a number" load --zone fw_a=x
-refused "bad VLAN" "VLAN must be 1..4095" load --zone fw_a.5000=1
+refused "bad VLAN" "VLAN must be 1..4094" load --zone fw_a.4095=1
 refused "unknown state" "unknown state 'sleepy'" load --timeout sleepy=5
 refused "bad timeout" "seconds must be" load --timeout established=-1
 refused "bad XDP mode" "expected auto, native or generic" load --xdp-mode turbo

@@ -124,8 +124,8 @@ static int plan_zone(struct load_plan *p, const char *spec)
 	dot = strrchr(ifname, '.');
 	if (dot && !if_nametoindex(ifname)) {
 		*dot = '\0';
-		if (ferry_parse_u32(dot + 1, 4095, &vlan) || vlan == 0)
-			return refuse("--zone", spec, "VLAN must be 1..4095");
+		if (ferry_parse_u32(dot + 1, 4094, &vlan) || vlan == 0)
+			return refuse("--zone", spec, "VLAN must be 1..4094");
 	}
 	z->ifindex = if_nametoindex(ifname);
 	z->vlan = vlan;
