@@ -731,9 +731,18 @@ static int inflate_payload(struct sc_dec *d, const struct chunk_state *c)
 	d->zs.next_out = d->raw;
 	d->zs.avail_out = c->raw_len;
 	zret = inflate(&d->zs, Z_FINISH);
-	if (zret == Z_BUF_ERROR && !d->zs.avail_out)
-		return fail(d, -EBADMSG, "payload decompresses to more than raw_len %llu",
-			    (unsigned long long)c->raw_len);
+	if (zret != Z_STREAM_END && !d->zs.avail_out) {
+		/* Output full: is there more, or is the stream cut short? */
+		__u8 more;
+
+		d->zs.next_out = &more;
+		d->zs.avail_out = 1;
+		zret = inflate(&d->zs, Z_FINISH);
+		if (!d->zs.avail_out)
+			return fail(d, -EBADMSG,
+				    "payload decompresses to more than raw_len %llu",
+				    (unsigned long long)c->raw_len);
+	}
 	if (zret != Z_STREAM_END)
 		return fail(d, -EBADMSG, "payload is not a complete zlib stream: %s",
 			    d->zs.msg ?: "truncated");
