@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * State bundle decoder. The input is untrusted, so it is read with a small
- * strict MessagePack reader of our own rather than msgpack-c's unpacker:
- * the schema has no recursion, so neither has the reader; no count from the
- * input sizes an allocation before the bytes behind it are bounded by a
- * limit; duplicate map keys are seen; and every error names the chunk,
+ * strict MessagePack reader of our own rather than msgpack-c's unpacker
+ * (which builds object trees and takes duplicate keys): the schema has no
+ * recursion, so neither has the reader; no count from the input sizes an
+ * allocation before a limit bounds it; duplicate map keys are seen; and
+ * every error names the chunk,
  * entry and key it is about. Any integer format (fixint, uint8..64,
  * int8..64) is accepted for a non-negative value.
  */
