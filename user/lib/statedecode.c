@@ -99,8 +99,8 @@ static const char *what(const struct sc_dec *d, char *buf, size_t len)
 	return buf;
 }
 
-/* Make n bytes available at in->p (n <= STREAM_BUF). */
-static int in_fill(struct sc_dec *d, size_t n)
+/* Refill so that n bytes are available at in->p (n <= STREAM_BUF). */
+static int in_refill(struct sc_dec *d, size_t n)
 {
 	struct sc_in *in = d->in;
 	size_t have = in->end - in->p;
@@ -125,6 +125,14 @@ static int in_fill(struct sc_dec *d, size_t n)
 		have += got;
 	}
 	return 0;
+}
+
+/* Make n bytes available at in->p: the common case inline. */
+static inline int in_fill(struct sc_dec *d, size_t n)
+{
+	if ((size_t)(d->in->end - d->in->p) >= n)
+		return 0;
+	return in_refill(d, n);
 }
 
 /* Copy len bytes to dst, beyond the buffer straight from the callback. */
