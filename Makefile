@@ -14,7 +14,7 @@ WARNINGS  := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 CPPFLAGS  += -Iinclude -Iuser/lib -I$(BUILD)/include -MMD -MP
-LDLIBS    += -lbpf -lelf -lz -linih -lsodium
+LDLIBS    += -lbpf -lelf -lz -linih -lsodium -lmsgpackc
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -idirafter /usr/include/$(MULTIARCH) -MMD -MP
 

@@ -1,4 +1,5 @@
 # `make bench`: the datapath's cost per packet over BPF_PROG_RUN (bench_dp),
+# the state codec's cost per flow and its memory (bench_codec),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
 # `make test`: they measure, they do not judge. Needs root.
@@ -7,7 +8,8 @@ BENCH_DP       := $(BUILD)/selftests/bin/bench_dp
 BENCH_BPF_OBJS := $(BUILD)/selftests/bench/xdp_gen.bpf.o \
 		  $(BUILD)/selftests/bench/xdp_count.bpf.o
 BENCH_SKELS    := $(BUILD)/include/xdp_gen.skel.h $(BUILD)/include/xdp_count.skel.h
-BENCH_BINS     := $(BENCH_DP) $(BUILD)/selftests/bin/ferry-pktgen
+BENCH_CODEC    := $(BUILD)/selftests/bin/bench_codec
+BENCH_BINS     := $(BENCH_DP) $(BUILD)/selftests/bin/ferry-pktgen $(BENCH_CODEC)
 
 all: $(BENCH_BINS)
 
@@ -28,6 +30,11 @@ $(BENCH_DP): $(BUILD)/selftests/bench/bench_dp.o $(BUILD)/selftests/lib/pktbuild
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BENCH_CODEC): $(BUILD)/selftests/bench/bench_codec.o $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/selftests/bin/ferry-pktgen: $(BUILD)/selftests/bench/pktgen.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -35,4 +42,5 @@ $(BUILD)/selftests/bin/ferry-pktgen: $(BUILD)/selftests/bench/pktgen.o $(LIBFERR
 
 bench: all
 	$(Q)$(BENCH_DP)
+	$(Q)$(BENCH_CODEC)
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh
