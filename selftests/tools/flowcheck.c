@@ -265,11 +265,24 @@ static int failed(struct sender *s, const char *addr)
 	return stalled ? 3 : 1;
 }
 
+/*
+ * The end of a transfer: after sending (send_err 0) the server's verdict,
+ * else what went wrong. Closes the socket; returns the exit status.
+ */
+static int conclude(struct sender *s, const char *addr, int send_err)
+{
+	int ret = send_err ? -1 : finish(s);
+
+	if (ret < 0)
+		ret = failed(s, addr);
+	close(s->fd);
+	return ret;
+}
+
 static int client(const char *addr, const char *port, const char *bytes)
 {
 	static struct sender s;
 	__u64 total;
-	int ret;
 
 	if (ferry_parse_u64(bytes, 1ull << 40, &total)) {
 		fprintf(stderr, "flowcheck: bad byte count '%s'\n", bytes);
@@ -286,15 +299,9 @@ static int client(const char *addr, const char *port, const char *bytes)
 		if (send_more(&s, n))
 			goto out_fail;
 	}
-	ret = finish(&s);
-	if (ret < 0)
-		goto out_fail;
-	close(s.fd);
-	return ret;
+	return conclude(&s, addr, 0);
 out_fail:
-	ret = failed(&s, addr);
-	close(s.fd);
-	return ret;
+	return conclude(&s, addr, -1);
 }
 
 static int stream(const char *addr, const char *port, const char *seconds)
@@ -303,7 +310,6 @@ static int stream(const char *addr, const char *port, const char *seconds)
 	struct timespec period = { .tv_nsec = STREAM_PERIOD_MS * 1000000L };
 	uint64_t end;
 	__u32 secs;
-	int ret;
 
 	if (ferry_parse_u32(seconds, 86400, &secs) || !secs) {
 		fprintf(stderr, "flowcheck: bad duration '%s' (1..86400 s)\n", seconds);
@@ -320,15 +326,9 @@ static int stream(const char *addr, const char *port, const char *seconds)
 			goto out_fail;
 		nanosleep(&period, NULL);
 	}
-	ret = finish(&s);
-	if (ret < 0)
-		goto out_fail;
-	close(s.fd);
-	return ret;
+	return conclude(&s, addr, 0);
 out_fail:
-	ret = failed(&s, addr);
-	close(s.fd);
-	return ret;
+	return conclude(&s, addr, -1);
 }
 
 int main(int argc, char **argv)
