@@ -60,6 +60,19 @@ else
 	accel_name=tcg
 fi
 
+# boot KROOT KVER INITRD LOG: one run of the guest; sets qemu_rc.
+boot() {
+	timeout --kill-after=10 "$timeout_s" \
+		qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$mem" \
+		-nodefaults -no-user-config -nographic -no-reboot \
+		-serial stdio -nic none \
+		-kernel "$1/boot/vmlinuz-$2" -initrd "$3" \
+		-append "console=ttyS0 panic=-1 quiet vmtest.verbose=${VMTEST_VERBOSE:-0}" \
+		< /dev/null 2>&1 | tr -d '\r' |
+		sed -u -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tee "$4"
+	qemu_rc=${PIPESTATUS[0]}
+}
+
 status=0
 summary=""
 mkdir -p "$out"
@@ -83,15 +96,16 @@ for k in $kernels; do
 	fi
 	echo "vmtest: booting $kver ($accel_name, $mem, 2 CPUs): $names"
 	start=$(date +%s)
-	timeout --kill-after=10 "$timeout_s" \
-		qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$mem" \
-		-nodefaults -no-user-config -nographic -no-reboot \
-		-serial stdio -nic none \
-		-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet vmtest.verbose=${VMTEST_VERBOSE:-0}" \
-		< /dev/null 2>&1 | tr -d '\r' |
-		sed -u -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tee "$log"
-	qemu_rc=${PIPESTATUS[0]}
+	# A guest that dies before our init runs (seen under TCG: an oops in
+	# the kernel's own boot-time code patching) has tested nothing: boot
+	# it again, at most twice. A failure once init ran is never retried.
+	for attempt in 1 2 3; do
+		boot "$kroot" "$kver" "$initrd" "$log"
+		grep -q '^VMTEST-KERNEL:' "$log" && break
+		[ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ] && break
+		echo "vmtest: $k: the kernel died before the tests started (attempt $attempt; console: $log)" >&2
+		cp "$log" "$log.attempt$attempt"
+	done
 	secs=$(( $(date +%s) - start ))
 	rc=$(sed -n 's/^VMTEST-RESULT: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
 	if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
