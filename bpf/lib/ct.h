@@ -123,6 +123,17 @@ static __always_inline int ferry_ct_unreplied(__u8 state)
 	       state == FERRY_OTHER_UNREPLIED;
 }
 
+/*
+ * An entry of an import batch that is not complete yet: the datapath acts
+ * as if it did not exist until the importer makes the whole batch visible
+ * at once (ferry_config.import_gen), so it never uses half a batch.
+ */
+static __always_inline int ferry_ct_pending(const struct ferry_flow *f,
+					    const struct ferry_config *cfg)
+{
+	return f->import_gen > cfg->import_gen;
+}
+
 enum ferry_ct_result {
 	FERRY_CT_OK = 0,
 	FERRY_CT_INVALID,

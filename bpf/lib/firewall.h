@@ -60,14 +60,15 @@ static __always_inline void ferry_log_rule(const struct ferry_pkt *pkt,
 
 /* An ICMP error passes if the packet it quotes belongs to a tracked flow. */
 static __always_inline int ferry_related(const struct ferry_pkt *pkt,
-					 struct ferry_work *w, __u32 zone,
+					 struct ferry_work *w,
+					 const struct ferry_config *cfg, __u32 zone,
 					 __u64 now)
 {
 	struct ferry_flow *f;
 
 	ferry_ct_key(&w->key, &pkt->inner, zone);
 	f = bpf_map_lookup_elem(&ferry_ct, &w->key);
-	if (!f || now > f->expires_ns)
+	if (!f || now > f->expires_ns || ferry_ct_pending(f, cfg))
 		return FERRY_DROP_UNRELATED_ICMP;
 	return FERRY_PASS_RELATED;
 }
@@ -131,12 +132,16 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 	now = ferry_now();
 
 	if (pkt->icmp_error)
-		return ferry_related(pkt, w, zone, now);
+		return ferry_related(pkt, w, cfg, zone, now);
 
 	src_lo = ferry_ct_key(&w->key, &pkt->t, zone);
 	f = bpf_map_lookup_elem(&ferry_ct, &w->key);
 	if (!f)
 		return ferry_new_flow(pkt, w, src_lo, zone, ifindex, cfg, now, 0);
+	/* Part of an import not yet complete: as if absent, but its key is
+	 * taken, so nothing may be created in its place either. */
+	if (ferry_ct_pending(f, cfg))
+		return FERRY_DROP_INVALID;
 
 	switch (ferry_ct_update(f, src_lo, pkt, cfg, now)) {
 	case FERRY_CT_OK:

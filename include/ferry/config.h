@@ -16,7 +16,7 @@
 struct ferry_config {
 	__u64 timeout_ns[16];
 	__u32 flags;
-	__u32 pad;
+	__u32 import_gen;	/* the last import batch made visible */
 };
 
 /* Key of the interface map: the zone of an interface, optionally per VLAN. */

@@ -86,7 +86,8 @@ struct ferry_flow {
 	__u64 bytes[2];
 	struct ferry_tcp_peer tcp[2];	/* indexed by enum ferry_dir */
 	__u32 rule_id;		/* rule that allowed the first packet */
-	__u32 pad2;
+	__u32 import_gen;	/* imported in batch N: invisible to the datapath
+				 * until ferry_config.import_gen reaches N */
 };
 
 #endif

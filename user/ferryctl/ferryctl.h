@@ -11,6 +11,8 @@ int cmd_ct(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* --instance NAME, shared by all commands; "default" if not given. */
 extern const char *ferryctl_instance;

@@ -26,6 +26,8 @@ static const struct {
 	{ "ct", cmd_ct, "ct list [--json] | ct gc" },
 	{ "stats", cmd_stats, "stats [--json]: packets and bytes per verdict reason" },
 	{ "rules", cmd_rules, "rules show | rules load FILE" },
+	{ "export", cmd_export, "export [--zone Z | --vm ZONE:ADDR...] [--zlib 1..9] > BUNDLE" },
+	{ "import", cmd_import, "import [--dry-run] < BUNDLE: checked against the rules, all or nothing visible" },
 	{ "log", cmd_log, "log [--count N] [--timeout SECONDS]: events of rules marked 'log'" },
 };
 

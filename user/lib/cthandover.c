@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include "cthandover.h"
+#include "ctiter.h"
+#include "flowfmt.h"
+#include "policy.h"
+
+static const char *const import_reason_names[FERRY_IMPORT_REASON_MAX] = {
+	[FERRY_IMPORT_ACCEPTED] = "accepted",
+	[FERRY_IMPORT_DENIED] = "denied-by-rules",
+	[FERRY_IMPORT_EXISTS] = "exists",
+	[FERRY_IMPORT_EXPIRED] = "expired",
+};
+
+const char *ferry_import_reason_name(unsigned int reason)
+{
+	return reason < FERRY_IMPORT_REASON_MAX ? import_reason_names[reason] : "?";
+}
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int read_config(int config_fd, struct ferry_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(config_fd, &zero, cfg) ? -errno : 0;
+}
+
+static int addr_len(__u8 family)
+{
+	return family == FERRY_AF_INET6 ? 16 : 4;
+}
+
+int ferry_export_selects(const struct ferry_export_sel *sel,
+			 const struct ferry_flow_key *k)
+{
+	__u32 i;
+
+	if (!sel->n_vms)
+		return sel->all_zones || k->zone == sel->zone;
+	for (i = 0; i < sel->n_vms; i++) {
+		int len = addr_len(k->family);
+
+		if (k->zone != sel->vm_zone[i] || k->family != sel->vm_family[i])
+			continue;
+		if (!memcmp(k->addr_lo, sel->vm_addr[i], len) ||
+		    !memcmp(k->addr_hi, sel->vm_addr[i], len))
+			return 1;
+	}
+	return 0;
+}
+
+struct collect_ctx {
+	const struct ferry_export_sel *sel;
+	__u64 now;
+	__u32 committed;
+	struct ferry_flow_key *keys;
+	struct ferry_flow *flows;
+	__u64 n, cap;
+};
+
+static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
+		       void *data)
+{
+	struct collect_ctx *c = data;
+
+	if (f->expires_ns <= c->now || f->import_gen > c->committed ||
+	    !ferry_export_selects(c->sel, k))
+		return 0;
+	if (c->n == c->cap) {
+		__u64 cap = c->cap ? c->cap * 2 : 1024;
+		void *nk = realloc(c->keys, cap * sizeof(*c->keys));
+
+		if (!nk)
+			return -ENOMEM;
+		c->keys = nk;
+		nk = realloc(c->flows, cap * sizeof(*c->flows));
+		if (!nk)
+			return -ENOMEM;
+		c->flows = nk;
+		c->cap = cap;
+	}
+	c->keys[c->n] = *k;
+	c->flows[c->n] = *f;
+	c->n++;
+	return 0;
+}
+
+int ferry_export_collect(int ct_fd, int config_fd,
+			 const struct ferry_export_sel *sel, __u64 now_ns,
+			 struct ferry_flow_key **keys, struct ferry_flow **flows,
+			 __u64 *n)
+{
+	struct collect_ctx c = { .sel = sel, .now = now_ns };
+	struct ferry_config cfg;
+	int err;
+
+	err = read_config(config_fd, &cfg);
+	if (err)
+		return err;
+	c.committed = cfg.import_gen;
+	err = ferry_ct_foreach(ct_fd, collect_one, &c);
+	if (err) {
+		free(c.keys);
+		free(c.flows);
+		return err;
+	}
+	*keys = c.keys;
+	*flows = c.flows;
+	*n = c.n;
+	return 0;
+}
+
+/* The first packet of flow (k, f) as the rules would have seen it. */
+static void first_packet(const struct ferry_flow_key *k, const struct ferry_flow *f,
+			 struct ferry_policy_pkt *p)
+{
+	struct ferry_endpoints o, r;
+
+	ferry_flow_dirs(k, f, &o, &r);
+	memset(p, 0, sizeof(*p));
+	p->zone = k->zone;
+	p->family = k->family;
+	p->proto = k->proto;
+	memcpy(p->saddr, o.src, 16);
+	memcpy(p->daddr, o.dst, 16);
+	p->sport = o.sport;
+	p->dport = o.dport;
+	/* An ICMP flow was opened by a query; echo is what is tracked. */
+	if (k->proto == IPPROTO_ICMP)
+		p->icmp_type = 8;
+	else if (k->proto == IPPROTO_ICMPV6)
+		p->icmp_type = 128;
+}
+
+/* Walk state of the table before an import: size, and leftovers of an
+ * import that died before it committed (batch > committed). */
+struct table_ctx {
+	__u32 committed;
+	__u64 entries;
+	struct ferry_flow_key *stale;
+	__u64 n_stale, cap_stale;
+};
+
+static int table_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
+		     void *data)
+{
+	struct table_ctx *t = data;
+
+	t->entries++;
+	if (f->import_gen <= t->committed)
+		return 0;
+	if (t->n_stale == t->cap_stale) {
+		__u64 cap = t->cap_stale ? t->cap_stale * 2 : 64;
+		void *p = realloc(t->stale, cap * sizeof(*t->stale));
+
+		if (!p)
+			return -ENOMEM;
+		t->stale = p;
+		t->cap_stale = cap;
+	}
+	t->stale[t->n_stale++] = *k;
+	return 0;
+}
+
+static void remove_keys(int ct_fd, const struct ferry_flow_key *keys, __u64 n)
+{
+	__u64 i;
+
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(ct_fd, &keys[i]);
+}
+
+static int table_room(int ct_fd, __u64 *room)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(ct_fd, &info, &len))
+		return -errno;
+	*room = info.max_entries;
+	return 0;
+}
+
+/* Decide each flow; *verdict[i] gets its reason. */
+static void check_flows(int ct_fd, struct ferry_flow_key *keys,
+			struct ferry_flow *flows, __u64 n, __u64 now,
+			const struct ferry_rule *rules, __u32 nrules,
+			__u8 *verdict, struct ferry_import_report *rep)
+{
+	struct ferry_flow existing;
+	struct ferry_policy_pkt p;
+	__u64 i;
+
+	for (i = 0; i < n; i++) {
+		first_packet(&keys[i], &flows[i], &p);
+		if (flows[i].expires_ns <= now)
+			verdict[i] = FERRY_IMPORT_EXPIRED;
+		else if (!ferry_policy_allows(rules, nrules, &p))
+			verdict[i] = FERRY_IMPORT_DENIED;
+		else if (!bpf_map_lookup_elem(ct_fd, &keys[i], &existing))
+			verdict[i] = FERRY_IMPORT_EXISTS;
+		else
+			verdict[i] = FERRY_IMPORT_ACCEPTED;
+		rep->count[verdict[i]]++;
+	}
+}
+
+/* Remove the accepted flows among the first n. */
+static void remove_accepted(int ct_fd, const struct ferry_flow_key *keys,
+			    const __u8 *verdict, __u64 n)
+{
+	__u64 i;
+
+	for (i = 0; i < n; i++)
+		if (verdict[i] == FERRY_IMPORT_ACCEPTED)
+			bpf_map_delete_elem(ct_fd, &keys[i]);
+}
+
+/* Insert the accepted flows as batch gen; on failure remove them again. */
+static int insert_batch(int ct_fd, const struct ferry_flow_key *keys,
+			struct ferry_flow *flows, const __u8 *verdict, __u64 n,
+			__u32 gen, char *err, size_t errlen)
+{
+	__u64 i;
+
+	for (i = 0; i < n; i++) {
+		if (verdict[i] != FERRY_IMPORT_ACCEPTED)
+			continue;
+		flows[i].import_gen = gen;
+		flows[i].flags |= FERRY_FLOW_F_IMPORTED;
+		memset(&flows[i].lock, 0, sizeof(flows[i].lock));
+		if (bpf_map_update_elem(ct_fd, &keys[i], &flows[i], BPF_NOEXIST)) {
+			int ret = -errno;
+
+			remove_accepted(ct_fd, keys, verdict, i);
+			return fail(err, errlen, ret, "inserting flow %llu: %s "
+				    "(import rolled back)", (unsigned long long)i,
+				    strerror(-ret));
+		}
+	}
+	return 0;
+}
+
+int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
+		 struct ferry_flow *flows, __u64 n, const struct ferry_rule *rules,
+		 __u32 nrules, int dry_run, struct ferry_import_report *rep,
+		 char *err, size_t errlen)
+{
+	struct table_ctx t = { 0 };
+	struct ferry_config cfg;
+	__u64 room = 0, accepted;
+	__u8 *verdict;
+	__u32 zero = 0;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->offered = n;
+	ret = read_config(config_fd, &cfg);
+	if (ret)
+		return fail(err, errlen, ret, "reading the config map: %s", strerror(-ret));
+	t.committed = cfg.import_gen;
+	ret = ferry_ct_foreach(ct_fd, table_one, &t) ?: table_room(ct_fd, &room);
+	if (ret) {
+		free(t.stale);
+		return fail(err, errlen, ret, "reading the table: %s", strerror(-ret));
+	}
+	verdict = calloc(n ? n : 1, 1);
+	if (!verdict) {
+		free(t.stale);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	check_flows(ct_fd, keys, flows, n, ferry_now_ns(), rules, nrules, verdict, rep);
+	accepted = rep->count[FERRY_IMPORT_ACCEPTED];
+	if (t.entries - t.n_stale + accepted > room) {
+		ret = fail(err, errlen, -ENOSPC, "%llu flows do not fit: the table holds "
+			   "%llu of %llu (import refused whole)",
+			   (unsigned long long)accepted,
+			   (unsigned long long)(t.entries - t.n_stale),
+			   (unsigned long long)room);
+		goto out_free;
+	}
+	if (dry_run || !accepted)
+		goto out_free;
+	/* An import that died before committing left invisible entries. */
+	remove_keys(ct_fd, t.stale, t.n_stale);
+	ret = insert_batch(ct_fd, keys, flows, verdict, n, cfg.import_gen + 1,
+			   err, errlen);
+	if (ret)
+		goto out_free;
+	/* The commit: one update makes the whole batch visible. */
+	cfg.import_gen++;
+	if (bpf_map_update_elem(config_fd, &zero, &cfg, 0)) {
+		ret = fail(err, errlen, -errno, "committing the import: %s "
+			   "(import rolled back)", strerror(errno));
+		remove_accepted(ct_fd, keys, verdict, n);
+	}
+out_free:
+	free(verdict);
+	free(t.stale);
+	return ret;
+}

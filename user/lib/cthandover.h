@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Moving flows out of and into a live connection table: selecting the
+ * flows to export, and importing untrusted ones so that the datapath sees
+ * the whole batch at once or nothing of it.
+ */
+#ifndef FERRY_CTHANDOVER_H
+#define FERRY_CTHANDOVER_H
+
+#include "ferry/layout.h"
+
+/* Which flows to export: all, a zone, or those of some VMs. */
+struct ferry_export_sel {
+	int all_zones;		/* 0: only zone */
+	__u32 zone;
+	/* VMs: a flow belongs to one if either endpoint is its address in
+	 * its zone (then zone/all_zones do not apply). */
+	__u32 n_vms;
+	__u32 vm_zone[64];
+	__u8  vm_family[64];
+	__u8  vm_addr[64][16];
+};
+
+/* Does the flow (k, f) belong to the selection? */
+int ferry_export_selects(const struct ferry_export_sel *sel,
+			 const struct ferry_flow_key *k);
+
+/*
+ * The live flows of the table ct_fd that sel selects (not expired at now,
+ * not part of an import still in progress): keys and flows get arrays
+ * allocated for them (free() both), n their count. 0 or -errno.
+ */
+int ferry_export_collect(int ct_fd, int config_fd,
+			 const struct ferry_export_sel *sel, __u64 now_ns,
+			 struct ferry_flow_key **keys, struct ferry_flow **flows,
+			 __u64 *n);
+
+enum ferry_import_reason {
+	FERRY_IMPORT_ACCEPTED = 0,
+	FERRY_IMPORT_DENIED,	/* the local rules would not allow it as new */
+	FERRY_IMPORT_EXISTS,	/* the table already holds a flow with its key */
+	FERRY_IMPORT_EXPIRED,	/* no lifetime left */
+	FERRY_IMPORT_REASON_MAX,
+};
+
+struct ferry_import_report {
+	__u64 offered;
+	__u64 count[FERRY_IMPORT_REASON_MAX];
+};
+
+const char *ferry_import_reason_name(unsigned int reason);
+
+/*
+ * Import flows[0..n) (keys[i] their keys) into the table ct_fd, treating
+ * them as untrusted: each is checked against rules[0..nrules) as if it were
+ * a new flow, and refused if its key is taken; the report counts each
+ * reason. If the accepted ones do not fit the table's free room, the
+ * import is refused whole (-ENOSPC). Accepted flows are inserted as batch
+ * N, invisible to the datapath, then made visible together by one update
+ * of the config map; any failure before that removes what was inserted,
+ * leaving the table as it was. dry_run checks without writing. 0 or -errno
+ * with a message in err.
+ */
+int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
+		 struct ferry_flow *flows, __u64 n, const struct ferry_rule *rules,
+		 __u32 nrules, int dry_run, struct ferry_import_report *rep,
+		 char *err, size_t errlen);
+
+#endif
