@@ -2,7 +2,7 @@
 # Server1/NVE1, VM3 on Server3/NVE3, FW1 on the NVE1--NVE3 path, FW2 on the
 # NVE2--NVE3 path, and a link NVE1--NVE2. Source it (after lib.sh for
 # fail/bg), call fig1_setup PREFIX, then fig1_move_vm1 (scenario 1) or
-# fig1_break_fw1_path (scenario 2). Teardown: fig1_cleanup (set as trap).
+# fig1_break_fw1_path (scenario 2). Teardown: fig1_teardown (set as trap).
 #
 #   vm1 198.18.10.1 (2001:db8:10::1), gateway .254 / ::fe on its NVE
 #   vm3 198.18.30.1 (2001:db8:30::1), gateway .254 / ::fe on NVE3
@@ -20,6 +20,22 @@ fig1_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	return 0
+}
+
+# ferryctl for the Ferry instance of a firewall namespace (named after it).
+fwctl() { local fw=$1; shift; "$FERRYCTL" --netns "$fw" --instance "$fw" "$@"; }
+
+# End the processes a test started (bg), unload Ferry from both firewalls
+# and delete the testbed.
+fig1_teardown() {
+	local p fw
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
+	for fw in ${FW1:-} ${FW2:-}; do
+		fwctl "$fw" unload >/dev/null 2>&1
+	done
+	fig1_cleanup
 }
 
 # fig1_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B NET6: a veth between two

@@ -19,19 +19,8 @@ allow proto tcp from 2001:db8:10::/64 to 2001:db8:30::/64 dport 5201
 allow proto icmp from 198.18.10.0/24 to 198.18.30.0/24
 RULES
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	PIDS=()
-	for fw in ${FW1:-} ${FW2:-}; do
-		"$FERRYCTL" --netns "$fw" --instance "$fw" unload >/dev/null 2>&1
-	done
-	fig1_cleanup
-}
-trap 'cleanup; rm -f "$rules"' EXIT
+trap 'fig1_teardown; rm -f "$rules"' EXIT
 
-fwctl() { local fw=$1; shift; "$FERRYCTL" --netns "$fw" --instance "$fw" "$@"; }
 fwstat() { fwctl "$1" stats --json | jq ".\"$2\".packets"; }
 
 # scenario NAME CHANGE: flows VM1 -> VM3 (IPv4 and IPv6) through FW1, then
@@ -70,7 +59,7 @@ scenario() {
 		[ "$after" -gt "$before" ]
 	check "$name: a new connection over FW2's path works" \
 		ip netns exec "$VM1" timeout 20 "$FLOWCHECK" client 198.18.30.1 5201 1000000
-	cleanup
+	fig1_teardown
 }
 
 scenario "scenario 1 (VM1 moves to Server2)" fig1_move_vm1

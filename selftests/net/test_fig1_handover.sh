@@ -20,19 +20,8 @@ RULES
 # FW2 is stricter: port 5202 is not allowed there.
 head -n 2 "$tmp/rules" > "$tmp/rules-fw2"
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	PIDS=()
-	for fw in ${FW1:-} ${FW2:-}; do
-		"$FERRYCTL" --netns "$fw" --instance "$fw" unload >/dev/null 2>&1
-	done
-	fig1_cleanup
-}
-trap 'cleanup; rm -rf "$tmp"' EXIT
+trap 'fig1_teardown; rm -rf "$tmp"' EXIT
 
-fwctl() { local fw=$1; shift; "$FERRYCTL" --netns "$fw" --instance "$fw" "$@"; }
 flows_on() {	# established flows on FW to VM3 port P
 	fwctl "$1" ct list --json 2>/dev/null |
 		jq "[.[] | select(.dport == $2 and .state == \"ESTABLISHED\")] | length"
@@ -79,7 +68,7 @@ scenario() {
 	check "$name: the IPv6 flow survived, every byte intact" [ $rc6 -eq 0 ]
 	check "$name: both imported flows carried the rest of the transfer through FW2" \
 		[ "$(fwctl "$FW2" ct list --json | jq '[.[] | select(.dport == 5201 and .bytes[0] > 1000000)] | length')" -eq 2 ]
-	cleanup
+	fig1_teardown
 }
 
 scenario "scenario 1 (VM1 moves to Server2)" fig1_move_vm1
