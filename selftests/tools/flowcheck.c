@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include "numparse.h"
@@ -33,6 +34,7 @@
 #define STREAM_CHUNK	16384
 #define STREAM_PERIOD_MS 10
 #define STALL_S		5
+#define SERVE_IDLE_S	60
 
 /* xorshift64*: the byte stream both sides compute. */
 static uint64_t next(uint64_t *s)
@@ -168,6 +170,11 @@ static int server(const char *port)
 			continue;
 		pid = fork();
 		if (pid == 0) {		/* one process per flow */
+			struct timeval idle = { .tv_sec = SERVE_IDLE_S };
+
+			/* Gone with the server, and with a flow that stalls for good. */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
 			close(fd);
 			serve(c);
 			_exit(0);
