@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <msgpack.h>
 #include <zlib.h>
+#include "flowfmt.h"
 #include "statecodec.h"
 
 #define NS_PER_MS	1000000ull
@@ -34,8 +35,7 @@ int ferry_sc_flow_from_entry(const struct ferry_flow_key *k,
 			     struct ferry_sc_flow *r)
 {
 	static const __u8 zero[12];
-	const __u8 *oa, *ra;
-	__be16 op, rp;
+	struct ferry_endpoints o, rep;
 	int i;
 
 	if (k->family != FERRY_AF_INET && k->family != FERRY_AF_INET6)
@@ -44,17 +44,14 @@ int ferry_sc_flow_from_entry(const struct ferry_flow_key *k,
 	    (memcmp(k->addr_lo + 4, zero, 12) || memcmp(k->addr_hi + 4, zero, 12)))
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
-	oa = f->orig_lo ? k->addr_lo : k->addr_hi;
-	ra = f->orig_lo ? k->addr_hi : k->addr_lo;
-	op = f->orig_lo ? k->port_lo : k->port_hi;
-	rp = f->orig_lo ? k->port_hi : k->port_lo;
+	ferry_flow_dirs(k, f, &o, &rep);
 	r->zone = k->zone;
 	r->family = k->family;
 	r->proto = k->proto;
-	memcpy(r->src, oa, addr_len(k->family));
-	memcpy(r->dst, ra, addr_len(k->family));
-	r->sport = ntohs(op);
-	r->dport = ntohs(rp);
+	memcpy(r->src, o.src, addr_len(k->family));
+	memcpy(r->dst, o.dst, addr_len(k->family));
+	r->sport = o.sport;
+	r->dport = o.dport;
 	r->state = f->state;
 	r->flags = f->flags;
 	r->remaining_ms = ms_between(now_ns, f->expires_ns, FERRY_SC_MAX_REMAINING_MS);
