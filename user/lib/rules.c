@@ -751,9 +751,10 @@ static int sink_file(struct rules_sink *s, FILE *f)
 	return err;
 }
 
-int ferry_rules_parse(const char *text, const char *name,
-		      struct ferry_rule *rules, __u32 max, __u32 *n,
-		      char *err, size_t errlen)
+/* Parse what feed gives the sink (text or a FILE *) into rules. */
+static int parse_with(int (*feed)(struct rules_sink *, const void *),
+		      const void *src, const char *name, struct ferry_rule *rules,
+		      __u32 max, __u32 *n, char *err, size_t errlen)
 {
 	struct rules_sink *s;
 	int ret;
@@ -765,7 +766,7 @@ int ferry_rules_parse(const char *text, const char *name,
 	ret = sink_init(s, name, rules, max, err, errlen);
 	if (ret)
 		goto out_free_sink;
-	ret = sink_text(s, text);
+	ret = feed(s, src);
 	if (!ret)
 		*n = s->n;
 	free(s->origin);
@@ -774,25 +775,27 @@ out_free_sink:
 	return ret;
 }
 
+static int feed_text(struct rules_sink *s, const void *text)
+{
+	return sink_text(s, text);
+}
+
+static int feed_file(struct rules_sink *s, const void *f)
+{
+	return sink_file(s, (FILE *)f);
+}
+
+int ferry_rules_parse(const char *text, const char *name,
+		      struct ferry_rule *rules, __u32 max, __u32 *n,
+		      char *err, size_t errlen)
+{
+	return parse_with(feed_text, text, name, rules, max, n, err, errlen);
+}
+
 static int read_fp(FILE *f, const char *name, struct ferry_rule *rules,
 		   __u32 max, __u32 *n, char *err, size_t errlen)
 {
-	struct rules_sink *s;
-	int ret;
-
-	s = malloc(sizeof(*s));
-	if (!s)
-		return report(err, errlen, -ENOMEM, "out of memory");
-	ret = sink_init(s, name, rules, max, err, errlen);
-	if (ret)
-		goto out_free_sink;
-	ret = sink_file(s, f);
-	if (!ret)
-		*n = s->n;
-	free(s->origin);
-out_free_sink:
-	free(s);
-	return ret;
+	return parse_with(feed_file, f, name, rules, max, n, err, errlen);
 }
 
 int ferry_rules_read(const char *path, struct ferry_rule *rules, __u32 max,
