@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Does the running kernel have what Ferry's datapath needs, and does the
- * datapath load and run on it? First probes each BPF feature with libbpf's
- * probes and prints one line per feature ("supported: X" or "unsupported:
+ * datapath load and run on it? First probes each BPF feature (kfeatures.h,
+ * as ferry-soa does at start) and prints one line per feature ("supported: X" or "unsupported:
  * X"); if one is missing the test is skipped (exit 77) and its last line
  * names them. Otherwise loads both skeletons (the verifier of this kernel
  * must accept them) and runs a few frames through BPF_PROG_TEST_RUN.
@@ -28,127 +28,33 @@
 #include <cmocka.h>
 
 #include "ferry/layout.h"
+#include "kfeatures.h"
 #include "log.h"
 #include "ferry_fw.skel.h"
 #include "ferry_fw_test.skel.h"
 
-enum probe_kind {
-	PROBE_PROG,
-	PROBE_MAP,
-	PROBE_HELPER,
-	PROBE_SPIN_LOCK_HASH,
+struct missing {
+	char names[512];
+	size_t used;
 };
 
-struct feature {
-	const char *name;
-	const char *since;		/* first Linux release that has it */
-	enum probe_kind kind;
-	enum bpf_prog_type prog;	/* PROBE_PROG, PROBE_HELPER */
-	int id;				/* map type or helper id */
-};
-
-static const struct feature features[] = {
-	{ "prog_type_xdp", "4.8", PROBE_PROG, BPF_PROG_TYPE_XDP, 0 },
-	{ "prog_type_sched_cls", "4.1", PROBE_PROG, BPF_PROG_TYPE_SCHED_CLS, 0 },
-	{ "map_hash", "3.19", PROBE_MAP, 0, BPF_MAP_TYPE_HASH },
-	{ "map_percpu_array", "4.6", PROBE_MAP, 0, BPF_MAP_TYPE_PERCPU_ARRAY },
-	{ "map_array_of_maps", "4.12", PROBE_MAP, 0, BPF_MAP_TYPE_ARRAY_OF_MAPS },
-	{ "map_ringbuf", "5.8", PROBE_MAP, 0, BPF_MAP_TYPE_RINGBUF },
-	{ "spin_lock_in_hash_value", "5.1", PROBE_SPIN_LOCK_HASH, 0, 0 },
-	{ "helper_spin_lock(sched_cls)", "5.1", PROBE_HELPER,
-	  BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_spin_lock },
-	{ "helper_ringbuf_reserve(xdp)", "5.8", PROBE_HELPER,
-	  BPF_PROG_TYPE_XDP, BPF_FUNC_ringbuf_reserve },
-	{ "helper_ktime_get_coarse_ns(xdp)", "5.11", PROBE_HELPER,
-	  BPF_PROG_TYPE_XDP, BPF_FUNC_ktime_get_coarse_ns },
-	{ "helper_ktime_get_coarse_ns(sched_cls)", "5.11", PROBE_HELPER,
-	  BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_ktime_get_coarse_ns },
-	{ "helper_loop(xdp)", "5.17", PROBE_HELPER,
-	  BPF_PROG_TYPE_XDP, BPF_FUNC_loop },
-	{ "helper_loop(sched_cls)", "5.17", PROBE_HELPER,
-	  BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop },
-	{ "helper_skb_pull_data(sched_cls)", "4.9", PROBE_HELPER,
-	  BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_skb_pull_data },
-};
-
-/*
- * A hash map whose value holds a struct bpf_spin_lock, described by BTF
- * made here: the kernel refuses the map if it cannot lock such values.
- */
-static int probe_spin_lock_hash(void)
+/* One line per feature; required ones missing are collected. */
+static void report(const struct ferry_kfeature *f, int supported, void *ctx)
 {
-	int int_id, lock_id, val_id, btf_fd, map_fd, ret;
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	struct btf *btf;
+	struct missing *m = ctx;
+	size_t len = sizeof(m->names);
 
-	btf = btf__new_empty();
-	if (!btf)
-		return -errno;
-	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
-	lock_id = btf__add_struct(btf, "bpf_spin_lock", 4);
-	btf__add_field(btf, "val", int_id, 0, 0);
-	val_id = btf__add_struct(btf, "val", 8);
-	btf__add_field(btf, "lock", lock_id, 0, 0);
-	btf__add_field(btf, "cnt", int_id, 32, 0);
-	ret = btf__load_into_kernel(btf);
-	if (ret) {
-		ret = 0;	/* no BTF at all: no spin locks either */
-		goto free_btf;
+	if (supported) {
+		printf("supported: %s (Linux %s)\n", f->name, f->since);
+		return;
 	}
-	btf_fd = btf__fd(btf);
-	opts.btf_fd = btf_fd;
-	opts.btf_key_type_id = int_id;
-	opts.btf_value_type_id = val_id;
-	map_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "ferry_probe", 4, 8, 1,
-				&opts);
-	ret = map_fd >= 0;
-	if (map_fd >= 0)
-		close(map_fd);
-free_btf:
-	btf__free(btf);
-	return ret;
-}
-
-/* 1 supported, 0 not, negative errno if the probe itself failed. */
-static int probe(const struct feature *f)
-{
-	switch (f->kind) {
-	case PROBE_PROG:
-		return libbpf_probe_bpf_prog_type(f->prog, NULL);
-	case PROBE_MAP:
-		return libbpf_probe_bpf_map_type(f->id, NULL);
-	case PROBE_HELPER:
-		return libbpf_probe_bpf_helper(f->prog, f->id, NULL);
-	case PROBE_SPIN_LOCK_HASH:
-		return probe_spin_lock_hash();
-	}
-	return -EINVAL;
-}
-
-/* Print a line per feature; return how many are missing, names in buf. */
-static int probe_all(char *missing, size_t len)
-{
-	size_t i, used = 0;
-	int n = 0, ret;
-
-	missing[0] = '\0';
-	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-		ret = probe(&features[i]);
-		if (ret == 1) {
-			printf("supported: %s (Linux %s)\n", features[i].name,
-			       features[i].since);
-			continue;
-		}
-		if (ret < 0)
-			printf("probe failed: %s: %s\n", features[i].name,
-			       strerror(-ret));
-		printf("unsupported: %s (needs Linux %s)\n", features[i].name,
-		       features[i].since);
-		used += snprintf(missing + used, used < len ? len - used : 0,
-				 "%s%s", n ? ", " : "", features[i].name);
-		n++;
-	}
-	return n;
+	printf("unsupported: %s (needs Linux %s)%s\n", f->name, f->since,
+	       f->optional ? ", optional" : "");
+	if (f->optional)
+		return;
+	m->used += snprintf(m->names + m->used,
+			    m->used < len ? len - m->used : 0, "%s%s",
+			    m->used ? ", " : "", f->name);
 }
 
 /* Tests must not touch real pinned state: no pinning at all. */
@@ -270,11 +176,12 @@ int main(void)
 		cmocka_unit_test(test_xdp_syn_without_rules),
 		cmocka_unit_test(test_tc_arp_passes),
 	};
-	char missing[512];
+	struct missing m = { .used = 0 };
+	int fast_path;
 
 	ferry_log_libbpf();
-	if (probe_all(missing, sizeof(missing))) {
-		printf("unsupported: %s\n", missing);
+	if (ferry_kfeatures_probe(report, &m, &fast_path)) {
+		printf("unsupported: %s\n", m.names);
 		return 77;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
