@@ -85,17 +85,18 @@ static int ct_list(int json)
 static int ct_gc(void)
 {
 	int fd = open_map("ferry_ct"), err;
-	__u32 removed;
+	struct ferry_sweep st;
 
 	if (fd < 0)
 		return 1;
-	err = ferry_ct_sweep(fd, ferry_now_ns(), &removed);
+	err = ferry_ct_sweep(fd, ferry_now_ns(), &st);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "ferryctl ct gc: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("%u expired flows removed\n", removed);
+	printf("%llu expired flows removed (%llu entries read)\n",
+	       (unsigned long long)st.removed, (unsigned long long)st.visited);
 	return 0;
 }
 

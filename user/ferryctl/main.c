@@ -7,29 +7,9 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
+#include "ctlsock.h"
 #include "ferryctl.h"
 #include "log.h"
-
-const char *ferryctl_instance = "default";
-
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *help;
-} commands[] = {
-	{ "load", cmd_load, "load [--ct-max N] [--iface IF]... [--tc IF[:egress]]... "
-			    "[--zone IF[.VLAN]=ZONE]... [--rules FILE] "
-			    "[--timeout STATE=SECONDS]... [--xdp-mode auto|native|generic] "
-			    "[--fast-forward|--no-fast-forward]" },
-	{ "unload", cmd_unload, "unload: detach everywhere and remove pinned state" },
-	{ "status", cmd_status, "status: layout, table use, attachments" },
-	{ "ct", cmd_ct, "ct list [--json] | ct gc" },
-	{ "stats", cmd_stats, "stats [--json]: packets and bytes per verdict reason" },
-	{ "rules", cmd_rules, "rules show | rules load FILE" },
-	{ "export", cmd_export, "export [--zone Z | --vm ZONE:ADDR...] [--zlib 1..9] > BUNDLE" },
-	{ "import", cmd_import, "import [--dry-run] < BUNDLE: checked against the rules, all or nothing visible" },
-	{ "log", cmd_log, "log [--count N] [--timeout SECONDS]: events of rules marked 'log'" },
-};
 
 /*
  * Enter a named network namespace (as `ip netns` names them) for the rest
@@ -64,17 +44,51 @@ static int enter_netns(const char *name)
 
 static void usage(FILE *out)
 {
+	const struct ferryctl_command *c;
 	size_t i;
 
-	fprintf(out, "usage: ferryctl [-v] [--instance NAME] [--netns NAME] COMMAND ...\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %s\n", commands[i].help);
+	fprintf(out, "usage: ferryctl [-v] [--instance NAME] [--netns NAME] "
+		"[--socket PATH | --direct] COMMAND ...\n");
+	for (i = 0; (c = ferryctl_command_at(i)); i++)
+		fprintf(out, "  %s%s\n", c->help,
+			c->flags & FERRYCTL_AGENT ? " [agent]" : "");
+	fprintf(out, "[agent]: run by the instance's ferry-soa when one serves "
+		"--socket (default /run/ferry/INSTANCE.sock), unless --direct\n");
+}
+
+/*
+ * Ask the instance's agent to run the command. Returns 0 with its exit
+ * status in *status, or -ENOENT when no agent serves the socket.
+ */
+static int run_in_agent(const char *socket, int argc, char **argv, int *status)
+{
+	char path[108], err[FERRY_CTL_MSG_MAX];
+	int ret, explicit = socket != NULL;
+
+	if (!socket) {
+		if (ferry_ctl_default_path(ferryctl_instance, path, sizeof(path)))
+			return -ENOENT;
+		socket = path;
+	}
+	ret = ferry_ctl_call(socket, argc, argv, status, err, sizeof(err));
+	if ((ret == -ENOENT || ret == -ECONNREFUSED) && !explicit)
+		return -ENOENT;
+	if (ret) {
+		fprintf(stderr, "ferryctl: agent at %s: %s\n", socket, err);
+		*status = 1;
+	} else if (err[0]) {
+		fprintf(stderr, "ferryctl: agent refused: %s\n", err);
+	}
+	pr_debug("ran '%s' in the agent at %s: status %d\n", argv[0], socket,
+		 *status);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	int i = 1;
-	size_t c;
+	const struct ferryctl_command *c;
+	const char *socket = NULL;
+	int i = 1, direct = 0, status;
 
 	ferry_log_libbpf();
 	while (i < argc && argv[i][0] == '-') {
@@ -88,6 +102,12 @@ int main(int argc, char **argv)
 			if (enter_netns(argv[i + 1]))
 				return 1;
 			i += 2;
+		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			socket = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "--direct")) {
+			direct = 1;
+			i++;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -101,10 +121,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-		if (!strcmp(argv[i], commands[c].name))
-			return commands[c].run(argc - i, argv + i);
-	fprintf(stderr, "ferryctl: unknown command '%s'\n", argv[i]);
-	usage(stderr);
-	return 2;
+	c = ferryctl_find(argv[i]);
+	if (!c) {
+		fprintf(stderr, "ferryctl: unknown command '%s'\n", argv[i]);
+		usage(stderr);
+		return 2;
+	}
+	if ((c->flags & FERRYCTL_AGENT) && !direct &&
+	    !run_in_agent(socket, argc - i, argv + i, &status))
+		return status;
+	return c->run(argc - i, argv + i);
 }

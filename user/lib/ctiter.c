@@ -56,60 +56,45 @@ out_free:
 	return err;
 }
 
-struct sweep_ctx {
-	__u64 now;
-	struct ferry_flow_key *keys;
-	__u32 n, cap;
-};
-
-static int collect_expired(const struct ferry_flow_key *k,
-			   const struct ferry_flow *f, void *data)
+/*
+ * Delete k if it is still the expired flow f that the walk saw. The
+ * datapath treats an expired entry as absent and may have put a new flow
+ * under the same key since: re-read it, and leave it if it was renewed
+ * (expiry moved) or replaced (another creation time). What remains is the
+ * moment between that read and the delete, a few microseconds.
+ */
+static int sweep_one(int ct_fd, const struct ferry_flow_key *k,
+		     const struct ferry_flow *f, __u64 now, struct ferry_sweep *st)
 {
-	struct sweep_ctx *s = data;
+	struct ferry_flow cur;
 
-	if (f->expires_ns >= s->now)
+	if (bpf_map_lookup_elem_flags(ct_fd, k, &cur, BPF_F_LOCK))
+		return errno == ENOENT ? 0 : -errno;
+	if (cur.created_ns != f->created_ns || cur.expires_ns >= now) {
+		st->spared++;
 		return 0;
-	if (s->n == s->cap) {
-		__u32 cap = s->cap ? s->cap * 2 : 1024;
-		void *p = realloc(s->keys, cap * sizeof(*s->keys));
-
-		if (!p)
-			return -ENOMEM;
-		s->keys = p;
-		s->cap = cap;
 	}
-	s->keys[s->n++] = *k;
+	if (bpf_map_delete_elem(ct_fd, k))
+		return errno == ENOENT ? 0 : -errno;
+	st->removed++;
 	return 0;
 }
 
-int ferry_ct_sweep(int ct_fd, __u64 now_ns, __u32 *removed)
+static int sweep_cb(const struct ferry_flow_key *k, const struct ferry_flow *f,
+		    void *ctx)
 {
-	struct sweep_ctx s = { .now = now_ns };
-	__u32 done = 0, count, i;
-	int err;
+	struct ferry_sweep *st = ctx;
 
-	*removed = 0;
-	err = ferry_ct_foreach(ct_fd, collect_expired, &s);
-	if (err)
-		goto out_free;
-	/* One by one: a key may vanish meanwhile (datapath replaced it). */
-	for (i = 0; i < s.n; i += count) {
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	st->visited++;
+	if (f->expires_ns >= st->now_ns)
+		return 0;
+	return sweep_one(st->ct_fd, k, f, st->now_ns, st);
+}
 
-		count = s.n - i < CT_BATCH ? s.n - i : CT_BATCH;
-		if (!bpf_map_delete_batch(ct_fd, &s.keys[i], &count, &opts)) {
-			done += count;
-			continue;
-		}
-		done += count;	/* deleted before the failing key */
-		if (errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		count++;	/* skip the key that vanished */
-	}
-	*removed = done;
-out_free:
-	free(s.keys);
-	return err;
+int ferry_ct_sweep(int ct_fd, __u64 now_ns, struct ferry_sweep *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->ct_fd = ct_fd;
+	st->now_ns = now_ns;
+	return ferry_ct_foreach(ct_fd, sweep_cb, st);
 }

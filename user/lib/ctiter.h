@@ -13,8 +13,20 @@ typedef int (*ferry_ct_cb)(const struct ferry_flow_key *k,
  * their lock). Returns 0, the callback's value, or -errno. */
 int ferry_ct_foreach(int ct_fd, ferry_ct_cb cb, void *ctx);
 
-/* Delete flows that expired before now_ns; *removed gets the count. */
-int ferry_ct_sweep(int ct_fd, __u64 now_ns, __u32 *removed);
+struct ferry_sweep {
+	int ct_fd;
+	__u64 now_ns;
+	__u64 visited;	/* entries read */
+	__u64 removed;	/* expired ones deleted */
+	__u64 spared;	/* expired when read, renewed or replaced since */
+};
+
+/*
+ * Delete the flows that expired before now_ns, walking the table in
+ * batches and deleting each expired flow only if it still is the one the
+ * walk read; *st gets the counts. Returns 0 or -errno.
+ */
+int ferry_ct_sweep(int ct_fd, __u64 now_ns, struct ferry_sweep *st);
 
 /* CLOCK_MONOTONIC now, the datapath's clock. */
 __u64 ferry_now_ns(void);

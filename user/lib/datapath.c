@@ -119,7 +119,7 @@ static int check_pinned(const char *instance, __u32 *ct_max)
 	    meta.layout_version != FERRY_LAYOUT_VERSION) {
 		pr_warn("pinned state of '%s' has layout version %u, this build uses %u: "
 			"export it with the ferryctl that created it, then "
-			"'ferryctl unload --instance %s' (or flush it the same way)\n",
+			"'ferryctl --instance %s unload' (or flush it the same way)\n",
 			instance, meta.layout_version, FERRY_LAYOUT_VERSION,
 			instance);
 		err = -EPROTO;
