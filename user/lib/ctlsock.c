@@ -288,6 +288,10 @@ int ferry_ctl_recv(int conn, uid_t owner_uid, struct ferry_ctl_req *req,
 		return fail(err, errlen, -errno, "receiving a request: %s",
 			    strerror(errno));
 	ret = take_fds(&msg, req->fds);
+	if (n == 0) {
+		ferry_ctl_req_close(req);
+		return fail(err, errlen, -ENODATA, "the client left without a request");
+	}
 	if (cred.uid != 0 && cred.uid != owner_uid) {
 		ferry_ctl_req_close(req);
 		return fail(err, errlen, -EPERM, "uid %u may not use this agent",

@@ -51,7 +51,8 @@ struct ferry_ctl_req {
 /*
  * Receive the request on a connection accepted from the listening socket,
  * refusing peers other than root or owner_uid, malformed messages and
- * missing descriptors. 0, or -errno with a message in err (fds closed).
+ * missing descriptors. 0, or -errno with a message in err (fds closed);
+ * -ENODATA: the client closed without asking anything.
  */
 int ferry_ctl_recv(int conn, uid_t owner_uid, struct ferry_ctl_req *req,
 		   char *err, size_t errlen);

@@ -143,6 +143,11 @@ void soa_control_request(struct soa *soa, int conn)
 	ret = ferry_ctl_recv(conn, soa->owner, &req, err, sizeof(err));
 	if (ret == -EAGAIN)
 		return;
+	if (ret == -ENODATA) {
+		soa_loop_del(soa, conn);
+		close(conn);
+		return;
+	}
 	if (ret) {
 		pr_info("control: request refused: %s\n", err);
 		finish(soa, conn, 2, err);
