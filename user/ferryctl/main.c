@@ -28,6 +28,7 @@ static const struct {
 	{ "rules", cmd_rules, "rules show | rules load FILE" },
 	{ "export", cmd_export, "export [--zone Z | --vm ZONE:ADDR...] [--zlib 1..9] > BUNDLE" },
 	{ "import", cmd_import, "import [--dry-run] < BUNDLE: checked against the rules, all or nothing visible" },
+	{ "keygen", cmd_keygen, "keygen --out PATH: an Ed25519 identity, PATH (0600) and PATH.pub" },
 	{ "log", cmd_log, "log [--count N] [--timeout SECONDS]: events of rules marked 'log'" },
 };
 
