@@ -435,6 +435,10 @@ static int i_result(struct ferry_hs *hs, const __u8 *body, size_t len)
 
 	if (ferry_mpk_decode(body, len, result_fields, R_NFIELDS, v, why, sizeof(why)))
 		return hs_fail(hs, -EBADMSG, FERRY_REASON_MALFORMED, "RESULT: %s", why);
+	if (v[R_TYPE].u != FERRY_MSG_RESULT)
+		return hs_fail(hs, -EPROTO, FERRY_REASON_PROTOCOL,
+			       "message type %llu, expected RESULT",
+			       (unsigned long long)v[R_TYPE].u);
 	reason = v[R_REASON].u;
 	if (verify_th(hs, LABEL_RESULT, reason, v[R_SIG].bin, hs->cfg.pinned_pk))
 		return hs_fail(hs, -EACCES, FERRY_REASON_BAD_SIGNATURE,
