@@ -4,7 +4,8 @@
 An independent computation of the handshake test vector of
 docs/protocol.md, from the specification alone (Python's hashlib and the
 `cryptography` package, not libsodium or Ferry's C code). Prints the
-vector; tests/unit/test_handshake.c holds the same values.
+vector; selftests/unit/test_handshake.c and test_channel.c hold the
+same values.
 """
 import hashlib
 import struct
@@ -101,3 +102,11 @@ print('record 0')
 print(record(k_i2r, 0, 32, b'ping').hex())
 print('record 1')
 print(record(k_i2r, 1, 16, b'\0').hex())
+
+# A signed envelope: origin key seed 32 x 01, the fields below.
+env_sk = ed25519.Ed25519PrivateKey.from_private_bytes(b'\x01' * 32)
+body = b'flows...'
+tbs = (b'ferry/v1 envelope\0' + struct.pack('>IIQQQ', 40, 7, 0x1122334455667788, 3, T)
+       + hashlib.blake2b(body, digest_size=32).digest())
+print('envelope')
+print(m([40, 7, 0x1122334455667788, 3, T, body, env_sk.sign(tbs)]).hex())

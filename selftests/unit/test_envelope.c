@@ -12,6 +12,13 @@
 #include <cmocka.h>
 #include "envelope.h"
 
+/* docs/protocol.md, test vector: chunk below, signed with seed 32 x 01 */
+#define KAT_ENVELOPE \
+	"870028010702cf1122334455667788030304cf0000019b76daa80005c408666c6f" \
+	"77732e2e2e06c440284a229db626c00624ce6954af7bedf6ad65d182fd37f4def6" \
+	"e68f6a69e055cffa7929afe5048b1b55a5362a858807c72b3c337a68d5d4b8a435" \
+	"ec127e8e250d"
+
 static struct ferry_identity soa, som;
 
 static int setup(void **state)
@@ -67,6 +74,18 @@ static void test_round_trip(void **state)
 	assert_int_equal(ferry_envelope_seal(&chunk, &soa, buf, 40, &len), -ENOBUFS);
 }
 
+static void test_known_answer(void **state)
+{
+	char hex[2 * 256 + 1];
+	__u8 buf[256];
+	size_t len, i;
+
+	assert_int_equal(ferry_envelope_seal(&chunk, &soa, buf, sizeof(buf), &len), 0);
+	for (i = 0; i < len; i++)
+		sprintf(hex + 2 * i, "%02x", buf[i]);
+	assert_string_equal(hex, KAT_ENVELOPE);
+}
+
 static void test_every_bit(void **state)
 {
 	struct ferry_envelope e;
@@ -97,6 +116,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_every_bit),
 	};
 
