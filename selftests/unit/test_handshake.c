@@ -484,6 +484,14 @@ static void test_garbage_and_order(void **state)
 	assert_non_null(strstr(ferry_hs_error(&w->r), "expected a map"));
 	out = ferry_hs_output(&w->r, &len);
 	assert_true(len > 0 && out);
+	/* over the handshake's size limit */
+	{
+		static __u8 big[FERRY_WIRE_HS_FRAME_MAX + 1];
+
+		assert_int_equal(ferry_hs_init(&w->r, &cr, false), 0);
+		assert_int_equal(ferry_hs_recv(&w->r, big, sizeof(big)), -EMSGSIZE);
+		assert_int_equal(ferry_hs_reason(&w->r), FERRY_REASON_LIMIT);
+	}
 	/* AUTH first: out of order */
 	assert_int_equal(run(w, &ci, &cr), 1);
 	assert_int_equal(ferry_hs_init(&w->r, &cr, false), 0);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sodium.h>
 #include "handshake.h"
 #include "mpk.h"
 #include "wireframe.h"
@@ -114,22 +115,24 @@ static void get_random(const struct ferry_hs *hs, void *buf, size_t len)
 		randombytes_buf(buf, len);
 }
 
-/* Add a message (4-byte big-endian length, body) to the transcript. */
+/*
+ * Add a message (4-byte big-endian length, body) to the transcript. The
+ * room is there: at most four messages, each checked against
+ * FERRY_WIRE_HS_FRAME_MAX on its way in or out.
+ */
 static void th_add(struct ferry_hs *hs, const __u8 *body, size_t len)
 {
-	__u8 hdr[FERRY_WIRE_HDR_LEN];
-
-	ferry_frame_put_header(hdr, len);
-	crypto_generichash_update(&hs->th, hdr, sizeof(hdr));
-	crypto_generichash_update(&hs->th, body, len);
+	if (hs->th_len + FERRY_WIRE_HDR_LEN + len > sizeof(hs->th))
+		return;
+	ferry_frame_put_header(hs->th + hs->th_len, len);
+	memcpy(hs->th + hs->th_len + FERRY_WIRE_HDR_LEN, body, len);
+	hs->th_len += FERRY_WIRE_HDR_LEN + len;
 }
 
-/* The transcript hash so far (the running state stays open). */
+/* The transcript hash so far. */
 static void th_now(const struct ferry_hs *hs, __u8 out[FERRY_WIRE_HASH_LEN])
 {
-	crypto_generichash_state copy = hs->th;
-
-	crypto_generichash_final(&copy, out, FERRY_WIRE_HASH_LEN);
+	crypto_generichash(out, FERRY_WIRE_HASH_LEN, hs->th, hs->th_len, NULL, 0);
 }
 
 /* label || 0x00 || th [|| reason]: what a handshake signature covers. */
@@ -266,7 +269,6 @@ static int msg_type(const __u8 *body, size_t len)
 static void derive_keys(struct ferry_hs *hs)
 {
 	__u8 shared[32], master[32], in[64];
-	crypto_generichash_state st;
 	__u8 *i2r, *r2i;
 	size_t n;
 
@@ -278,12 +280,10 @@ static void derive_keys(struct ferry_hs *hs)
 	crypto_generichash(master, sizeof(master), in, n, shared, sizeof(shared));
 	i2r = hs->initiator ? hs->keys.tx : hs->keys.rx;
 	r2i = hs->initiator ? hs->keys.rx : hs->keys.tx;
-	crypto_generichash_init(&st, master, sizeof(master), 32);
-	crypto_generichash_update(&st, (const __u8 *)LABEL_I2R, sizeof(LABEL_I2R));
-	crypto_generichash_final(&st, i2r, 32);
-	crypto_generichash_init(&st, master, sizeof(master), 32);
-	crypto_generichash_update(&st, (const __u8 *)LABEL_R2I, sizeof(LABEL_R2I));
-	crypto_generichash_final(&st, r2i, 32);
+	crypto_generichash(i2r, 32, (const __u8 *)LABEL_I2R, sizeof(LABEL_I2R),
+			   master, sizeof(master));
+	crypto_generichash(r2i, 32, (const __u8 *)LABEL_R2I, sizeof(LABEL_R2I),
+			   master, sizeof(master));
 	hs->keys.version = hs->version;
 	sodium_memzero(shared, sizeof(shared));
 	sodium_memzero(master, sizeof(master));
@@ -509,6 +509,13 @@ int ferry_hs_recv(struct ferry_hs *hs, const __u8 *body, size_t len)
 {
 	int type = msg_type(body, len);
 
+	if (len > FERRY_WIRE_HS_FRAME_MAX && hs->state != FERRY_HS_FAILED) {
+		if (hs->initiator)
+			return hs_fail(hs, -EMSGSIZE, FERRY_REASON_LIMIT,
+				       "handshake message of %zu bytes", len);
+		return refuse(hs, -EMSGSIZE, FERRY_REASON_LIMIT,
+			      "handshake message over the size limit");
+	}
 	switch (hs->state) {
 	case FERRY_HS_R_WAIT_HELLO:
 		return r_hello(hs, body, len);
@@ -548,9 +555,8 @@ int ferry_hs_init(struct ferry_hs *hs, const struct ferry_hs_config *cfg,
 	    (initiator && !cfg->pinned_pk) || (!initiator && !cfg->authorize))
 		return hs_fail(hs, -EINVAL, FERRY_REASON_INTERNAL,
 			       "bad handshake configuration");
-	crypto_generichash_init(&hs->th, NULL, 0, FERRY_WIRE_HASH_LEN);
-	crypto_generichash_update(&hs->th, (const __u8 *)LABEL_TRANSCRIPT,
-				  sizeof(LABEL_TRANSCRIPT));
+	memcpy(hs->th, LABEL_TRANSCRIPT, sizeof(LABEL_TRANSCRIPT));
+	hs->th_len = sizeof(LABEL_TRANSCRIPT);
 	if (!initiator) {
 		hs->state = FERRY_HS_R_WAIT_HELLO;
 		return 0;

@@ -33,12 +33,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
-#include <sodium.h>
 #include <ferry/wire.h>
 #include "identity.h"
 
 #define FERRY_HS_ERR_MAX	256
 #define FERRY_HS_OUT_MAX	1024
+/* The transcript: its label and four messages with their headers. */
+#define FERRY_HS_TRANSCRIPT_MAX	(32 + 4 * (FERRY_WIRE_HDR_LEN + FERRY_WIRE_HS_FRAME_MAX))
 
 /* What the peer said about itself (valid once its HELLO was accepted). */
 struct ferry_hs_peer {
@@ -99,7 +100,10 @@ struct ferry_hs {		/* fields are private */
 	__u8 eph_sk[32];
 	__u8 eph_pk[32];
 	__u8 peer_eph[32];
-	crypto_generichash_state th;
+	/* kept whole rather than as a running hash state: libsodium's state
+	 * wants 64-byte alignment, which a malloc'ed connection lacks */
+	__u8 th[FERRY_HS_TRANSCRIPT_MAX];
+	size_t th_len;
 	struct ferry_hs_peer peer;
 	struct ferry_session_keys keys;
 	int reason;
