@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -145,11 +146,37 @@ static void test_errors(void **state)
 			 -ENOENT);
 }
 
+static void test_load(void **state)
+{
+	char path[] = "/tmp/ferry-test-authkeys.XXXXXX", err[FERRY_AUTHKEYS_ERR_MAX];
+	struct ferry_authkeys *ak;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(file, f);
+	fclose(f);
+	assert_int_equal(ferry_authkeys_load(path, &ak, err, sizeof(err)), 0);
+	assert_int_equal(ak->n, 4);
+	ferry_authkeys_free(ak);
+	/* errors name the file and line */
+	f = fopen(path, "a");
+	fputs("\nbogus\n", f);
+	fclose(f);
+	assert_int_equal(ferry_authkeys_load(path, &ak, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":8: 1 fields"));
+	assert_int_equal(strncmp(err, path, strlen(path)), 0);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,6 +128,8 @@ static int sort_check(struct ak_parse *p, struct ferry_authkeys *ak)
 {
 	size_t i;
 
+	if (ak->n < 2)
+		return 0;
 	qsort(ak->keys, ak->n, sizeof(ak->keys[0]), cmp_key);
 	for (i = 1; i < ak->n; i++) {
 		if (cmp_key(&ak->keys[i - 1], &ak->keys[i]))
@@ -255,6 +257,8 @@ const struct ferry_authkey *ferry_authkeys_find(const struct ferry_authkeys *ak,
 {
 	struct ferry_authkey key;
 
+	if (!ak->n)
+		return NULL;
 	memcpy(key.pk, pk, sizeof(key.pk));
 	return bsearch(&key, ak->keys, ak->n, sizeof(key), cmp_key);
 }
