@@ -436,6 +436,38 @@ static void test_authorize_refusals(void **state)
 	assert_int_equal(ferry_hs_reason(&w->r), FERRY_REASON_ROLE);
 }
 
+/* A refusal whose keys come in another order (as another encoder may
+ * write them) is still understood as a refusal. */
+static void test_result_key_order(void **state)
+{
+	struct world *w = *state;
+	struct ferry_hs_config ci, cr;
+	const __u8 *m1, *res;
+	__u8 re[80];
+	size_t len, rlen;
+
+	cfg_i(w, &ci);
+	cfg_r(w, &cr);
+	w->authorize_reason = FERRY_REASON_ADDRESS;
+	assert_int_equal(ferry_hs_init(&w->i, &ci, true), 0);
+	assert_int_equal(ferry_hs_init(&w->r, &cr, false), 0);
+	m1 = ferry_hs_output(&w->i, &len);
+	assert_int_equal(ferry_hs_recv(&w->r, m1 + 4, len - 4), -EACCES);
+	res = ferry_hs_output(&w->r, &rlen);
+	res += 4;
+	rlen -= 4;
+	/* 83 00 03 01 08 02 c4 40 <sig>  ->  83 02 c4 40 <sig> 01 08 00 03 */
+	assert_int_equal(rlen, 72);
+	assert_int_equal(res[4], FERRY_REASON_ADDRESS);
+	re[0] = 0x83;
+	memcpy(re + 1, res + 5, 67);
+	memcpy(re + 68, res + 3, 2);
+	memcpy(re + 70, res + 1, 2);
+	assert_int_equal(ferry_hs_recv(&w->i, re, 72), -EACCES);
+	assert_int_equal(ferry_hs_reason(&w->i), FERRY_REASON_ADDRESS);
+	w->authorize_reason = 0;
+}
+
 /* A recorded session's initiator frames, replayed to a fresh responder. */
 static void test_replay(void **state)
 {
@@ -528,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_version_mismatch),
 		cmocka_unit_test(test_skew),
 		cmocka_unit_test(test_authorize_refusals),
+		cmocka_unit_test(test_result_key_order),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_garbage_and_order),
 	};

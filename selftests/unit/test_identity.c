@@ -104,6 +104,8 @@ static void test_loose_and_malformed(void **state)
 	}
 	unlink(key);
 	assert_int_equal(ferry_identity_load(&id, key, err, sizeof(err)), -ENOENT);
+	assert_int_equal(ferry_identity_load(&id, dir, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
 }
 
 static void test_base64(void **state)

@@ -257,13 +257,13 @@ static int refuse(struct ferry_hs *hs, int ret, int reason, const char *msg)
 		       ferry_wire_reason_name(reason), msg);
 }
 
-/* The type of a handshake message (key 0 is read before the schema). */
-static int msg_type(const __u8 *body, size_t len)
+/* Whether a message is a RESULT (its keys may come in any order). */
+static bool is_result(const __u8 *body, size_t len)
 {
-	/* fixmap, key 0, then a fixint type: all our messages start so */
-	if (len < 3 || (body[0] & 0xf0) != 0x80 || body[1] != 0 || body[2] > 0x7f)
-		return -1;
-	return body[2];
+	struct ferry_mpk_value v[R_NFIELDS];
+
+	return !ferry_mpk_decode(body, len, result_fields, R_NFIELDS, v, NULL, 0) &&
+	       v[R_TYPE].u == FERRY_MSG_RESULT;
 }
 
 static void derive_keys(struct ferry_hs *hs)
@@ -507,8 +507,6 @@ static int i_auth(struct ferry_hs *hs, const __u8 *body, size_t len)
 
 int ferry_hs_recv(struct ferry_hs *hs, const __u8 *body, size_t len)
 {
-	int type = msg_type(body, len);
-
 	if (len > FERRY_WIRE_HS_FRAME_MAX && hs->state != FERRY_HS_FAILED) {
 		if (hs->initiator)
 			return hs_fail(hs, -EMSGSIZE, FERRY_REASON_LIMIT,
@@ -522,7 +520,7 @@ int ferry_hs_recv(struct ferry_hs *hs, const __u8 *body, size_t len)
 	case FERRY_HS_R_WAIT_AUTH:
 		return r_auth(hs, body, len);
 	case FERRY_HS_I_WAIT_HELLO:
-		if (type == FERRY_MSG_RESULT)
+		if (is_result(body, len))
 			return i_result(hs, body, len);
 		return i_hello(hs, body, len);
 	case FERRY_HS_I_WAIT_AUTH:

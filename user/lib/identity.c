@@ -144,7 +144,7 @@ int ferry_identity_load(struct ferry_identity *id, const char *path,
 	size_t n;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
@@ -152,6 +152,11 @@ int ferry_identity_load(struct ferry_identity *id, const char *path,
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		ret = -EINVAL;
 		goto out_close;
 	}
 	if (st.st_mode & 077) {
