@@ -82,7 +82,6 @@ struct ferry_session_keys {
 };
 
 enum ferry_hs_state {		/* private */
-	FERRY_HS_I_START,
 	FERRY_HS_I_WAIT_HELLO,
 	FERRY_HS_I_WAIT_AUTH,
 	FERRY_HS_I_WAIT_RESULT,
