@@ -5,7 +5,7 @@ set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 pkg-config libsodium-dev libmsgpack-dev libcmocka-dev libinih-dev iproute2 iperf3
 nftables conntrack ethtool jq iputils-ping procps
-qemu-system-x86 busybox-static cpio kmod xz-utils"
+qemu-system-x86 busybox-static cpio kmod xz-utils python3-cryptography"
 
 missing=""
 for p in $PKGS; do

@@ -1,5 +1,7 @@
 # `make bench`: the datapath's cost per packet over BPF_PROG_RUN (bench_dp),
 # the state codec's cost per flow and its memory (bench_codec),
+# the control protocol's handshake, channel throughput and latency
+# (bench_channel),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
 # `make test`: they measure, they do not judge. Needs root.
@@ -9,7 +11,9 @@ BENCH_BPF_OBJS := $(BUILD)/selftests/bench/xdp_gen.bpf.o \
 		  $(BUILD)/selftests/bench/xdp_count.bpf.o
 BENCH_SKELS    := $(BUILD)/include/xdp_gen.skel.h $(BUILD)/include/xdp_count.skel.h
 BENCH_CODEC    := $(BUILD)/selftests/bin/bench_codec
-BENCH_BINS     := $(BENCH_DP) $(BUILD)/selftests/bin/ferry-pktgen $(BENCH_CODEC)
+BENCH_CHANNEL  := $(BUILD)/selftests/bin/bench_channel
+BENCH_BINS     := $(BENCH_DP) $(BUILD)/selftests/bin/ferry-pktgen $(BENCH_CODEC) \
+		  $(BENCH_CHANNEL)
 
 all: $(BENCH_BINS)
 
@@ -35,6 +39,11 @@ $(BENCH_CODEC): $(BUILD)/selftests/bench/bench_codec.o $(LIBFERRY)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BENCH_CHANNEL): $(BUILD)/selftests/bench/bench_channel.o $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
 $(BUILD)/selftests/bin/ferry-pktgen: $(BUILD)/selftests/bench/pktgen.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -43,4 +52,5 @@ $(BUILD)/selftests/bin/ferry-pktgen: $(BUILD)/selftests/bench/pktgen.o $(LIBFERR
 bench: all
 	$(Q)$(BENCH_DP)
 	$(Q)$(BENCH_CODEC)
+	$(Q)$(BENCH_CHANNEL)
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh

@@ -43,6 +43,8 @@ static const struct ferryctl_command commands[] = {
 	  "agent: the agent's own status (pid, sweeps, reloads)" },
 	{ "reload", cmd_agent_only, FERRYCTL_AGENT,
 	  "reload: the agent re-reads its configuration (as SIGHUP)" },
+	{ "keygen", cmd_keygen, 0,
+	  "keygen --out PATH: an Ed25519 identity, PATH (0600) and PATH.pub" },
 	{ "log", cmd_log, 0,
 	  "log [--count N] [--timeout SECONDS]: events of rules marked 'log'" },
 };
