@@ -1,0 +1,217 @@
+#!/bin/bash
+# ferry-tde detects moves by watching rtnetlink in a router namespace
+# (nve3-like, tde-r) that reaches the VMs through two State Hosts (tde-f1 as
+# FW1, tde-f2 as FW2; VMs in tde-vm1 and tde-vm2):
+#   1. vm1 moves from f1 to f2 (its link and the routes toward it): one
+#      notification vm1 1->2, none for vm2;
+#   2. a route flap of vm1 that returns within the debounce: none;
+#   3. the FW1 path link goes down, vm2's backup routes via FW2 take over:
+#      one notification vm2 1->2 (reason link);
+#   4. a flap of vm1 that ends elsewhere (2->1->2->1): one, 2->1;
+#   5. vm3 (IPv6 only) moves: one, 1->2.
+# "None" is checked by order: a later move's notification (debounced the
+# same way, so due later) comes after any that an earlier step left due.
+# Addresses 198.18.0.0/15 and 2001:db8::/32 only; everything torn down.
+set -u
+SKIP=77
+BUILD=${BUILD:-build}
+TDE=$PWD/$BUILD/bin/ferry-tde
+P=tde
+NSS="$P-r $P-f1 $P-f2 $P-vm1 $P-vm2"
+DIR=$(mktemp -d /tmp/tde-test.XXXXXX)
+TDE_PID=
+
+fail() { echo "FAIL: $*"; [ -f "$DIR/err" ] && sed 's/^/  tde: /' "$DIR/err"; exit 1; }
+ok() { echo "ok: $*"; }
+
+cleanup() {
+	[ -n "$TDE_PID" ] && kill "$TDE_PID" 2>/dev/null && wait "$TDE_PID" 2>/dev/null
+	for ns in $NSS; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$DIR"
+	return 0
+}
+trap cleanup EXIT INT TERM
+
+command -v jq >/dev/null || { echo "skip: jq is not installed"; exit $SKIP; }
+[ -x "$TDE" ] || { echo "skip: $TDE not built"; exit $SKIP; }
+
+# ---- the testbed ----------------------------------------------------------
+for ns in $NSS; do
+	ip netns del "$ns" 2>/dev/null
+	ip netns add "$ns" || fail "cannot create namespace $ns"
+	ip -n "$ns" link set lo up
+done
+veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || fail "veth $2"; }
+veth $P-r r-f1 $P-f1 f1-r
+veth $P-r r-f2 $P-f2 f2-r
+veth $P-f1 f1-vm1 $P-vm1 eth0
+veth $P-f1 f1-vm2 $P-vm2 eth0
+ip -n $P-r addr add 198.18.10.1/24 dev r-f1
+ip -n $P-r addr add 2001:db8:10::1/64 dev r-f1 nodad
+ip -n $P-r addr add 198.18.20.1/24 dev r-f2
+ip -n $P-r addr add 2001:db8:20::1/64 dev r-f2 nodad
+ip -n $P-f1 addr add 198.18.10.2/24 dev f1-r
+ip -n $P-f1 addr add 2001:db8:10::2/64 dev f1-r nodad
+ip -n $P-f2 addr add 198.18.20.2/24 dev f2-r
+ip -n $P-f2 addr add 2001:db8:20::2/64 dev f2-r nodad
+ip -n $P-vm1 addr add 198.18.100.1/32 dev eth0
+ip -n $P-vm1 addr add 2001:db8:100::1/128 dev eth0 nodad
+ip -n $P-vm2 addr add 198.18.100.2/32 dev eth0
+ip -n $P-vm2 addr add 2001:db8:100::2/128 dev eth0 nodad
+for ns in $NSS; do
+	for l in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+		ip -n "$ns" link set "$l" up
+	done
+done
+# f1 reaches its VMs directly
+ip -n $P-f1 route add 198.18.100.1/32 dev f1-vm1
+ip -n $P-f1 route add 2001:db8:100::1/128 dev f1-vm1
+ip -n $P-f1 route add 198.18.100.2/32 dev f1-vm2
+ip -n $P-f1 route add 2001:db8:100::2/128 dev f1-vm2
+# r: vm1 only via FW1; vm2 via FW1, backup via FW2; vm3 (IPv6) via FW1
+ip -n $P-r route add 198.18.100.1/32 via 198.18.10.2
+ip -n $P-r route add 2001:db8:100::1/128 via 2001:db8:10::2
+ip -n $P-r route add 198.18.100.2/32 via 198.18.10.2 metric 10
+ip -n $P-r route add 198.18.100.2/32 via 198.18.20.2 metric 20
+ip -n $P-r route add 2001:db8:100::2/128 via 2001:db8:10::2 metric 10
+ip -n $P-r route add 2001:db8:100::2/128 via 2001:db8:20::2 metric 20
+ip -n $P-r route add 2001:db8:100::3/128 via 2001:db8:10::2
+
+cat > "$DIR/tde.conf" <<CONF
+[tde]
+debounce_ms = 1000
+[watch nve3]
+netns = $P-r
+[host fw1]
+id = 1
+gateway = 198.18.10.2, 2001:db8:10::2
+[host fw2]
+id = 2
+gateway = 198.18.20.2
+interface = nve3/r-f2
+[vm vm1]
+zone = 7
+address = 198.18.100.1, 2001:db8:100::1
+mac = 02:00:00:00:01:01
+[vm vm2]
+zone = 7
+address = 198.18.100.2
+address = 2001:db8:100::2
+[vm vm3]
+zone = 7
+address = 2001:db8:100::3
+CONF
+
+# ---- helpers -----------------------------------------------------------------
+"$TDE" --config "$DIR/tde.conf" > "$DIR/out" 2> "$DIR/err" &
+TDE_PID=$!
+
+# wait_for FILE PATTERN: up to 20 s (a bound on a hang, not a measure).
+wait_for() {
+	local i
+	for i in $(seq 200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$TDE_PID" 2>/dev/null || fail "ferry-tde died"
+		sleep 0.1
+	done
+	return 1
+}
+# wait_lines N: the N-th notification.
+wait_lines() {
+	local i
+	for i in $(seq 200); do
+		[ "$(wc -l < "$DIR/out")" -ge "$1" ] && return 0
+		kill -0 "$TDE_PID" 2>/dev/null || fail "ferry-tde died"
+		sleep 0.1
+	done
+	fail "no notification $1 within 20 s: $(cat "$DIR/out")"
+}
+# expect N VM FROM TO [REASON]: notification N is exactly this one.
+expect() {
+	local n=$1 line got
+	wait_lines "$n"
+	line=$(sed -n "${n}p" "$DIR/out")
+	got=$(echo "$line" | jq -r '"\(.vm) \(.from) \(.to)"') || fail "not JSON: $line"
+	[ "$got" = "$2 $3 $4" ] || fail "notification $n is '$got', not '$2 $3 $4': $line"
+	if [ -n "${5:-}" ]; then
+		got=$(echo "$line" | jq -r .reason)
+		[ "$got" = "$5" ] || fail "notification $n: reason $got, not $5"
+	fi
+	echo "$line"
+}
+
+wait_for "$DIR/err" "^ready" || fail "ferry-tde not ready"
+grep -q "vm vm1: host fw1 (1)" "$DIR/err" || fail "vm1 not learnt on fw1"
+grep -q "vm vm2: host fw1 (1)" "$DIR/err" || fail "vm2 not learnt on fw1"
+grep -q "vm vm3: host fw1 (1)" "$DIR/err" || fail "vm3 not learnt on fw1"
+ok "initial hosts learnt, nothing notified"
+
+# ---- 1. vm1 moves from f1 to f2 ------------------------------------------------
+ip -n $P-f1 link set f1-vm1 netns $P-f2 || fail "move link"
+ip -n $P-f2 link set f1-vm1 up
+ip -n $P-f2 route add 198.18.100.1/32 dev f1-vm1
+ip -n $P-f2 route add 2001:db8:100::1/128 dev f1-vm1
+ip -n $P-r route replace 198.18.100.1/32 via 198.18.20.2
+ip -n $P-r route replace 2001:db8:100::1/128 via 2001:db8:20::2
+line=$(expect 1 vm1 1 2 route) || exit 1
+echo "$line" | jq -e '.zone == 7 and .mac == "02:00:00:00:01:01" and
+	.addresses == ["198.18.100.1", "2001:db8:100::1"]' >/dev/null ||
+	fail "vm1's identity: $line"
+ok "scenario 1: vm1 moved fw1 -> fw2, one notification with its identity"
+
+# ---- 2. a flap of vm1 that comes back --------------------------------------------
+ip -n $P-r -batch - <<B
+route replace 198.18.100.1/32 via 198.18.10.2
+route replace 2001:db8:100::1/128 via 2001:db8:10::2
+route replace 198.18.100.1/32 via 198.18.20.2
+route replace 2001:db8:100::1/128 via 2001:db8:20::2
+B
+
+# ---- 3. the FW1 path goes down ------------------------------------------------------
+ip -n $P-r link set r-f1 down
+expect 2 vm2 1 2 link || exit 1
+ok "flap of vm1 within the debounce: no notification"
+ok "scenario 2: FW1 path down, vm2 rerouted via fw2: one notification (link)"
+ip -n $P-r link set r-f1 up
+# IPv6 addresses go with the link (keep_addr_on_down=0): put it back
+ip -n $P-r addr add 2001:db8:10::1/64 dev r-f1 nodad 2>/dev/null
+ip -n $P-r route add 198.18.100.2/32 via 198.18.10.2 metric 10 2>/dev/null
+ip -n $P-r route add 2001:db8:100::2/128 via 2001:db8:10::2 metric 10 2>/dev/null
+ip -n $P-r route add 2001:db8:100::3/128 via 2001:db8:10::2 2>/dev/null
+expect 3 vm2 2 1 || exit 1
+ok "FW1 path back: vm2 back to fw1"
+
+# ---- 4. a flap of vm1 that ends on another host ---------------------------------------
+ip -n $P-r -batch - <<B
+route replace 198.18.100.1/32 via 198.18.10.2
+route replace 2001:db8:100::1/128 via 2001:db8:10::2
+route replace 198.18.100.1/32 via 198.18.20.2
+route replace 2001:db8:100::1/128 via 2001:db8:20::2
+route replace 198.18.100.1/32 via 198.18.10.2
+route replace 2001:db8:100::1/128 via 2001:db8:10::2
+B
+expect 4 vm1 2 1 || exit 1
+
+# ---- 5. vm3, IPv6 only -------------------------------------------------------------
+ip -n $P-r -6 route replace 2001:db8:100::3/128 via 2001:db8:20::2
+expect 5 vm3 1 2 route || exit 1
+ok "flap of vm1 ending on fw1: one notification for the net change"
+ok "IPv6-only vm3 moved: one notification"
+
+# ---- nothing else, and a clean exit on SIGTERM -----------------------------------------
+kill -TERM "$TDE_PID"
+wait "$TDE_PID"
+rc=$?
+TDE_PID=
+[ "$rc" -eq 0 ] || fail "ferry-tde exited $rc on SIGTERM"
+n=$(wc -l < "$DIR/out")
+[ "$n" -eq 5 ] || fail "$n notifications, not 5: $(cat "$DIR/out")"
+ok "5 notifications in all, clean exit on SIGTERM"
+
+# ---- the explicit notify ---------------------------------------------------------------
+line=$("$TDE" notify --config "$DIR/tde.conf" --vm vm2 --from fw1 --to 2) || fail "notify"
+echo "$line" | jq -e '.vm == "vm2" and .from == 1 and .to == 2 and .reason == "explicit"
+	and .addresses == ["198.18.100.2", "2001:db8:100::2"]' >/dev/null || fail "notify: $line"
+"$TDE" notify --zone 3 --addr 198.18.1.1 --from 1 --to 1 2>/dev/null && fail "notify --from = --to accepted"
+"$TDE" notify --zone 3 --addr 198.18.1.x --from 1 --to 2 2>/dev/null && fail "notify bad address accepted"
+ok "ferry-tde notify"
