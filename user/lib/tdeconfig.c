@@ -197,7 +197,7 @@ static int set_netns(struct tde_parse *p, char *v)
 		return key_err(p, "bad namespace name '%s': use 1-32 of [A-Za-z0-9_-]", v);
 	for (o = p->cfg->watches; o < w; o++)
 		if (!strcmp(o->netns, v))
-			return key_err(p, "namespace '%s' is watch '%s''s already", v, o->name);
+			return key_err(p, "namespace '%s' is watched by [watch %s] already", v, o->name);
 	strcpy(w->netns, v);
 	return 0;
 }
@@ -221,7 +221,7 @@ static int set_host_id(struct tde_parse *p, char *v)
 		return key_err(p, "%s is out of range (1..4294967295)", v);
 	for (o = p->cfg->hosts; o < h; o++)
 		if (o->id == n)
-			return key_err(p, "%s is host '%s''s id already", v, o->name);
+			return key_err(p, "%s is the id of host '%s' already", v, o->name);
 	h->id = (__u32)n;
 	return 0;
 }
@@ -351,7 +351,7 @@ static int set_mac(struct tde_parse *p, char *v)
 		return key_err(p, "'%s' is not a MAC address (like 02:00:00:00:00:01)", v);
 	for (o = p->cfg->vms; o < vm; o++)
 		if (o->has_mac && !memcmp(o->mac, vm->mac, 6))
-			return key_err(p, "%s is VM '%s''s already", v, o->name);
+			return key_err(p, "%s is the MAC of VM '%s' already", v, o->name);
 	vm->has_mac = true;
 	return 0;
 }
@@ -407,7 +407,7 @@ static int end_vm(struct tde_parse *p)
 				continue;
 			inet_ntop(vm->addrs[i].family, vm->addrs[i].addr, a, sizeof(a));
 			return line_err(p, p->key_line[VM_KEY_ADDRESS],
-					"[%s] address: %s is VM '%s''s already (zone %u)",
+					"[%s] address: %s is an address of VM '%s' in zone %u already",
 					p->sec_text, a, o->name, o->zone);
 		}
 	}
@@ -510,8 +510,8 @@ static int begin_section(struct tde_parse *p, char *inner)
 	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
 		 name ? " " : "", name ? name : "");
 	if (extra)
-		return line_err(p, p->line, "[%s %s %s]: too many words in a section name",
-				type, name, extra);
+		return line_err(p, p->line, "[%s]: too many words in a section name",
+				p->sec_raw);
 	if (sections[k].named && !name)
 		return line_err(p, p->line, "section [%s] needs a name: [%s NAME]", type, type);
 	if (!sections[k].named && name)
