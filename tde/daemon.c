@@ -22,6 +22,13 @@
 
 #define ID_SIGNAL	(-1)
 #define ID_TIMER	(-2)
+#define ID_RELOOK	(-3)
+/*
+ * After a link event the routes are looked up again this much later: the
+ * kernel drops IPv4 routes of a link that goes down without telling
+ * (no RTM_DELROUTE), possibly after we read the link's message.
+ */
+#define RELOOK_NS	(100 * 1000000ull)
 
 struct tde {
 	const struct ferry_tde_config *cfg;
@@ -29,7 +36,8 @@ struct tde {
 	struct tde_watch *watches;
 	struct ferry_tde_detect detect;
 	__u32 *votes;		/* scratch: nwatches * FERRY_TDE_ADDRS_MAX */
-	int epfd, sigfd, timerfd;
+	int epfd, sigfd, timerfd, relookfd;
+	bool *relook;		/* per watch point */
 };
 
 static __u64 now_ns(clockid_t clock)
@@ -74,7 +82,7 @@ static void emit(void *ctx, __u32 vm, __u32 from, __u32 to,
 }
 
 /* The host serving vm by the evidence of every watch point. */
-static __u32 vote(struct tde *t, __u32 vm)
+static __u32 vote(struct tde *t, __u32 vm, bool *by_route)
 {
 	const struct ferry_tde_config *cfg = t->cfg;
 	__u32 w, a, n = 0, neigh = 0, h;
@@ -89,37 +97,41 @@ static __u32 vote(struct tde *t, __u32 vm)
 			neigh = h;
 		}
 	}
-	return ferry_tde_vote(t->votes, n, neigh);
+	return ferry_tde_vote(t->votes, n, neigh, by_route);
 }
 
-static enum ferry_tde_reason reason_of(unsigned int dirty)
+/* Why vm's host is what it is now: what decided, and what changed. */
+static enum ferry_tde_reason reason_of(unsigned int dirty, bool by_route)
 {
+	if (!by_route)
+		return FERRY_TDE_REASON_NEIGH;
 	if (dirty & WATCH_DIRTY_LINK)
 		return FERRY_TDE_REASON_LINK;
-	if (dirty & WATCH_DIRTY_ROUTE)
-		return FERRY_TDE_REASON_ROUTE;
-	return FERRY_TDE_REASON_NEIGH;
+	return FERRY_TDE_REASON_ROUTE;
 }
 
-static void arm_timer(struct tde *t, __u64 due)
+/* Absolute CLOCK_MONOTONIC time; 0 disarms. */
+static void arm_timer(int fd, __u64 due)
 {
 	struct itimerspec its = {};
 
 	its.it_value.tv_sec = (time_t)(due / 1000000000ull);
 	its.it_value.tv_nsec = (long)(due % 1000000000ull);
-	/* due 0 disarms */
-	timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+	timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
 static void decide(struct tde *t, unsigned int dirty)
 {
 	__u64 now = now_ns(CLOCK_MONOTONIC);
-	__u32 vm;
+	bool by_route;
+	__u32 vm, h;
 
-	for (vm = 0; vm < t->cfg->nvms; vm++)
-		ferry_tde_detect_observe(&t->detect, vm, vote(t, vm),
-					 reason_of(dirty), now);
-	arm_timer(t, ferry_tde_detect_tick(&t->detect, now, emit, t));
+	for (vm = 0; vm < t->cfg->nvms; vm++) {
+		h = vote(t, vm, &by_route);
+		ferry_tde_detect_observe(&t->detect, vm, h,
+					 reason_of(dirty, by_route), now);
+	}
+	arm_timer(t->timerfd, ferry_tde_detect_tick(&t->detect, now, emit, t));
 }
 
 static int on_watch(struct tde *t, struct tde_watch *w)
@@ -136,6 +148,10 @@ static int on_watch(struct tde *t, struct tde_watch *w)
 	w->dirty = 0;
 	if (dirty & (WATCH_DIRTY_LINK | WATCH_DIRTY_ROUTE))
 		watch_lookup_all(w);
+	if (dirty & WATCH_DIRTY_LINK) {
+		t->relook[w->index] = true;
+		arm_timer(t->relookfd, now_ns(CLOCK_MONOTONIC) + RELOOK_NS);
+	}
 	decide(t, dirty);
 	return 0;
 }
@@ -146,7 +162,24 @@ static void on_timer(struct tde *t)
 
 	if (read(t->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
-	arm_timer(t, ferry_tde_detect_tick(&t->detect, now_ns(CLOCK_MONOTONIC), emit, t));
+	arm_timer(t->timerfd, ferry_tde_detect_tick(&t->detect,
+						    now_ns(CLOCK_MONOTONIC), emit, t));
+}
+
+static void on_relook(struct tde *t)
+{
+	__u64 expirations;
+	__u32 w;
+
+	if (read(t->relookfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	for (w = 0; w < t->cfg->nwatches; w++) {
+		if (!t->relook[w])
+			continue;
+		t->relook[w] = false;
+		watch_lookup_all(&t->watches[w]);
+	}
+	decide(t, WATCH_DIRTY_LINK);
 }
 
 static int epoll_add(struct tde *t, int fd, int id)
@@ -179,6 +212,10 @@ static int loop(struct tde *t)
 				on_timer(t);
 				continue;
 			}
+			if (id == ID_RELOOK) {
+				on_relook(t);
+				continue;
+			}
 			err = on_watch(t, &t->watches[id]);
 			if (err)
 				return err;
@@ -193,7 +230,7 @@ static void learn(struct tde *t)
 	int i;
 
 	for (vm = 0; vm < t->cfg->nvms; vm++) {
-		h = vote(t, vm);
+		h = vote(t, vm, NULL);
 		ferry_tde_detect_observe(&t->detect, vm, h, FERRY_TDE_REASON_ROUTE, 0);
 		i = h ? ferry_tde_host_by_id(t->cfg, h) : -1;
 		pr_info("vm %s: host %s (%u)\n", t->cfg->vms[vm].name,
@@ -214,12 +251,15 @@ static int setup_fds(struct tde *t)
 		return -errno;
 	t->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	t->relookfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (t->sigfd < 0 || t->timerfd < 0 || t->epfd < 0)
+	if (t->sigfd < 0 || t->timerfd < 0 || t->relookfd < 0 || t->epfd < 0)
 		return -errno;
 	err = epoll_add(t, t->sigfd, ID_SIGNAL);
 	if (!err)
 		err = epoll_add(t, t->timerfd, ID_TIMER);
+	if (!err)
+		err = epoll_add(t, t->relookfd, ID_RELOOK);
 	for (w = 0; !err && w < t->cfg->nwatches; w++)
 		err = epoll_add(t, t->watches[w].ev_fd, (int)w);
 	return err;
@@ -234,13 +274,14 @@ static void close_fd(int fd)
 int tde_run(const struct ferry_tde_config *cfg, struct ferry_tde_sink *sink)
 {
 	struct tde t = { .cfg = cfg, .sink = sink, .epfd = -1, .sigfd = -1,
-			 .timerfd = -1 };
+			 .timerfd = -1, .relookfd = -1 };
 	__u32 w, opened = 0;
 	int err;
 
 	t.watches = calloc(cfg->nwatches, sizeof(*t.watches));
 	t.votes = calloc((size_t)cfg->nwatches * FERRY_TDE_ADDRS_MAX, sizeof(*t.votes));
-	err = t.watches && t.votes ? 0 : -ENOMEM;
+	t.relook = calloc(cfg->nwatches, sizeof(*t.relook));
+	err = t.watches && t.votes && t.relook ? 0 : -ENOMEM;
 	if (!err)
 		err = ferry_tde_detect_init(&t.detect, cfg->nvms,
 					    (__u64)cfg->debounce_ms * 1000000ull);
@@ -258,11 +299,13 @@ out_close:
 	if (err)
 		pr_warn("ferry-tde: %s\n", strerror(-err));
 	close_fd(t.epfd);
+	close_fd(t.relookfd);
 	close_fd(t.timerfd);
 	close_fd(t.sigfd);
 	for (w = 0; w < opened; w++)
 		watch_close(&t.watches[w]);
 	ferry_tde_detect_free(&t.detect);
+	free(t.relook);
 	free(t.votes);
 	free(t.watches);
 	return err;

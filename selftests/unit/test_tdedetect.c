@@ -200,15 +200,20 @@ static void vote(void **state)
 {
 	__u32 none[] = { 0, 0 }, v4v6[] = { 1, 1 }, partial[] = { 0, 2 },
 	      split[] = { 1, 2 }, three[] = { 2, 0, 2 };
+	bool by_route = true;
 
 	(void)state;
-	assert_int_equal(ferry_tde_vote(NULL, 0, 0), 0);
-	assert_int_equal(ferry_tde_vote(NULL, 0, 5), 5);
-	assert_int_equal(ferry_tde_vote(none, 2, 5), 5);	/* no route: neighbour */
-	assert_int_equal(ferry_tde_vote(v4v6, 2, 5), 1);	/* routes win */
-	assert_int_equal(ferry_tde_vote(partial, 2, 0), 2);
-	assert_int_equal(ferry_tde_vote(split, 2, 5), 0);	/* disagree: none */
-	assert_int_equal(ferry_tde_vote(three, 3, 0), 2);
+	assert_int_equal(ferry_tde_vote(NULL, 0, 0, &by_route), 0);
+	assert_false(by_route);
+	assert_int_equal(ferry_tde_vote(NULL, 0, 5, NULL), 5);
+	assert_int_equal(ferry_tde_vote(none, 2, 5, &by_route), 5);	/* no route: neighbour */
+	assert_false(by_route);
+	assert_int_equal(ferry_tde_vote(v4v6, 2, 5, &by_route), 1);	/* routes win */
+	assert_true(by_route);
+	assert_int_equal(ferry_tde_vote(partial, 2, 0, NULL), 2);
+	assert_int_equal(ferry_tde_vote(split, 2, 5, &by_route), 0);	/* disagree: none */
+	assert_true(by_route);
+	assert_int_equal(ferry_tde_vote(three, 3, 0, NULL), 2);
 }
 
 int main(void)

@@ -68,7 +68,7 @@ __u64 ferry_tde_detect_tick(struct ferry_tde_detect *d, __u64 now_ns,
 	return next;
 }
 
-__u32 ferry_tde_vote(const __u32 *route, __u32 n, __u32 neigh)
+__u32 ferry_tde_vote(const __u32 *route, __u32 n, __u32 neigh, bool *by_route)
 {
 	__u32 i, host = 0;
 
@@ -76,8 +76,12 @@ __u32 ferry_tde_vote(const __u32 *route, __u32 n, __u32 neigh)
 		if (!route[i])
 			continue;
 		if (host && route[i] != host)
-			return 0;
+			break;
 		host = route[i];
 	}
+	if (by_route)
+		*by_route = host != 0;
+	if (i < n)
+		return 0;	/* the routes disagree */
 	return host ? host : neigh;
 }

@@ -63,8 +63,9 @@ __u64 ferry_tde_detect_tick(struct ferry_tde_detect *d, __u64 now_ns,
  * through (0: no route, or one through no known host); neigh is the host
  * behind which the VM's address or MAC appeared last (0: none). Routes win
  * when any of them names a host, and must all agree; else the neighbour.
- * Returns the host id, or 0 when there is none or the routes disagree.
+ * Returns the host id, or 0 when there is none or the routes disagree;
+ * *by_route (if not NULL) says whether the routes decided.
  */
-__u32 ferry_tde_vote(const __u32 *route, __u32 n, __u32 neigh);
+__u32 ferry_tde_vote(const __u32 *route, __u32 n, __u32 neigh, bool *by_route);
 
 #endif
