@@ -120,16 +120,34 @@ static void arm_timer(int fd, __u64 due)
 	timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* What the tests (and an operator with the logs) follow of a pending move. */
+static void log_candidate(struct tde *t, __u32 vm, __u32 before)
+{
+	const struct ferry_tde_vm_state *s = &t->detect.vms[vm];
+
+	if (s->cand == before)
+		return;
+	if (s->cand)
+		pr_info("vm %s: candidate host %u (%s), from host %u\n",
+			t->cfg->vms[vm].name, s->cand,
+			ferry_tde_reason_name(s->cand_reason), s->host);
+	else
+		pr_info("vm %s: candidate host %u dropped\n", t->cfg->vms[vm].name,
+			before);
+}
+
 static void decide(struct tde *t, unsigned int dirty)
 {
 	__u64 now = now_ns(CLOCK_MONOTONIC);
+	__u32 vm, h, cand;
 	bool by_route;
-	__u32 vm, h;
 
 	for (vm = 0; vm < t->cfg->nvms; vm++) {
 		h = vote(t, vm, &by_route);
+		cand = t->detect.vms[vm].cand;
 		ferry_tde_detect_observe(&t->detect, vm, h,
 					 reason_of(dirty, by_route), now);
+		log_candidate(t, vm, cand);
 	}
 	arm_timer(t->timerfd, ferry_tde_detect_tick(&t->detect, now, emit, t));
 }

@@ -8,16 +8,22 @@
 #   3. the FW1 path link goes down, vm2's backup routes via FW2 take over:
 #      one notification vm2 1->2 (reason link);
 #   4. a flap of vm1 that ends elsewhere (2->1->2->1): one, 2->1;
-#   5. vm3 (IPv6 only) moves: one, 1->2.
+#   5. vm3 (IPv6 only) moves: one, 1->2;
+#   6. vm4, known by no route, appears behind another edge: its MAC in
+#      the neighbour table of tde-f2 (an NDP entry of its link-local
+#      address, which the config does not list): one, 1->2 (reason neigh).
 # "None" is checked by order: a later move's notification (debounced the
 # same way, so due later) comes after any that an earlier step left due.
+# Flaps wait until ferry-tde logs that it saw each step (a candidate host,
+# or its drop) before the next: the debounce (1 s) only has to be longer
+# than ferry-tde takes to read one netlink event.
 # Addresses 198.18.0.0/15 and 2001:db8::/32 only; everything torn down.
 set -u
 SKIP=77
 BUILD=${BUILD:-build}
 TDE=$PWD/$BUILD/bin/ferry-tde
 P=tde
-NSS="$P-r $P-f1 $P-f2 $P-vm1 $P-vm2"
+NSS="$P-r $P-f1 $P-f2 $P-vm1 $P-vm2 $P-vm4"
 DIR=$(mktemp -d /tmp/tde-test.XXXXXX)
 TDE_PID=
 
@@ -46,6 +52,10 @@ veth $P-r r-f1 $P-f1 f1-r
 veth $P-r r-f2 $P-f2 f2-r
 veth $P-f1 f1-vm1 $P-vm1 eth0
 veth $P-f1 f1-vm2 $P-vm2 eth0
+veth $P-f1 f1-vm4 $P-vm4 eth0
+ip -n $P-vm4 link set eth0 address 02:00:00:00:04:04
+ip -n $P-vm4 addr add fe80::4/64 dev eth0 nodad
+ip -n $P-f1 addr add fe80::1/64 dev f1-vm4 nodad
 ip -n $P-r addr add 198.18.10.1/24 dev r-f1
 ip -n $P-r addr add 2001:db8:10::1/64 dev r-f1 nodad
 ip -n $P-r addr add 198.18.20.1/24 dev r-f2
@@ -82,13 +92,18 @@ cat > "$DIR/tde.conf" <<CONF
 debounce_ms = 1000
 [watch nve3]
 netns = $P-r
+[watch edge1]
+netns = $P-f1
+[watch edge2]
+netns = $P-f2
 [host fw1]
 id = 1
 gateway = 198.18.10.2, 2001:db8:10::2
+interface = edge1/f1-vm4
 [host fw2]
 id = 2
 gateway = 198.18.20.2
-interface = nve3/r-f2
+interface = nve3/r-f2, edge2/f2-vm4
 [vm vm1]
 zone = 7
 address = 198.18.100.1, 2001:db8:100::1
@@ -100,7 +115,14 @@ address = 2001:db8:100::2
 [vm vm3]
 zone = 7
 address = 2001:db8:100::3
+[vm vm4]
+zone = 8
+address = 198.18.100.4
+mac = 02:00:00:00:04:04
 CONF
+
+# vm4 shows up in f1's neighbour table (by its MAC)
+ip netns exec $P-f1 ping -6 -c 1 -W 2 fe80::4%f1-vm4 >/dev/null || fail "ping vm4 from f1"
 
 # ---- helpers -----------------------------------------------------------------
 "$TDE" --config "$DIR/tde.conf" > "$DIR/out" 2> "$DIR/err" &
@@ -126,6 +148,23 @@ wait_lines() {
 	done
 	fail "no notification $1 within 20 s: $(cat "$DIR/out")"
 }
+# seen N PATTERN: ferry-tde has logged PATTERN N times.
+seen() {
+	local i
+	for i in $(seq 200); do
+		[ "$(grep -c "$2" "$DIR/err")" -ge "$1" ] && return 0
+		kill -0 "$TDE_PID" 2>/dev/null || fail "ferry-tde died"
+		sleep 0.1
+	done
+	fail "ferry-tde did not log '$2' $1 times in 20 s"
+}
+# vm1_via GW4 GW6: the routes toward vm1 in tde-r.
+vm1_via() {
+	ip -n $P-r -batch - <<B || fail "vm1 routes"
+route replace 198.18.100.1/32 via $1
+route replace 2001:db8:100::1/128 via $2
+B
+}
 # expect N VM FROM TO [REASON]: notification N is exactly this one.
 expect() {
 	local n=$1 line got
@@ -144,6 +183,7 @@ wait_for "$DIR/err" "^ready" || fail "ferry-tde not ready"
 grep -q "vm vm1: host fw1 (1)" "$DIR/err" || fail "vm1 not learnt on fw1"
 grep -q "vm vm2: host fw1 (1)" "$DIR/err" || fail "vm2 not learnt on fw1"
 grep -q "vm vm3: host fw1 (1)" "$DIR/err" || fail "vm3 not learnt on fw1"
+grep -q "vm vm4: host fw1 (1)" "$DIR/err" || fail "vm4 not learnt on fw1"
 ok "initial hosts learnt, nothing notified"
 
 # ---- 1. vm1 moves from f1 to f2 ------------------------------------------------
@@ -160,12 +200,10 @@ echo "$line" | jq -e '.zone == 7 and .mac == "02:00:00:00:01:01" and
 ok "scenario 1: vm1 moved fw1 -> fw2, one notification with its identity"
 
 # ---- 2. a flap of vm1 that comes back --------------------------------------------
-ip -n $P-r -batch - <<B
-route replace 198.18.100.1/32 via 198.18.10.2
-route replace 2001:db8:100::1/128 via 2001:db8:10::2
-route replace 198.18.100.1/32 via 198.18.20.2
-route replace 2001:db8:100::1/128 via 2001:db8:20::2
-B
+vm1_via 198.18.10.2 2001:db8:10::2
+seen 1 "vm vm1: candidate host 1 (route), from host 2"
+vm1_via 198.18.20.2 2001:db8:20::2
+seen 1 "vm vm1: candidate host 1 dropped"
 
 # ---- 3. the FW1 path goes down ------------------------------------------------------
 ip -n $P-r link set r-f1 down
@@ -182,14 +220,11 @@ expect 3 vm2 2 1 || exit 1
 ok "FW1 path back: vm2 back to fw1"
 
 # ---- 4. a flap of vm1 that ends on another host ---------------------------------------
-ip -n $P-r -batch - <<B
-route replace 198.18.100.1/32 via 198.18.10.2
-route replace 2001:db8:100::1/128 via 2001:db8:10::2
-route replace 198.18.100.1/32 via 198.18.20.2
-route replace 2001:db8:100::1/128 via 2001:db8:20::2
-route replace 198.18.100.1/32 via 198.18.10.2
-route replace 2001:db8:100::1/128 via 2001:db8:10::2
-B
+vm1_via 198.18.10.2 2001:db8:10::2
+seen 2 "vm vm1: candidate host 1 (route), from host 2"
+vm1_via 198.18.20.2 2001:db8:20::2
+seen 2 "vm vm1: candidate host 1 dropped"
+vm1_via 198.18.10.2 2001:db8:10::2
 expect 4 vm1 2 1 || exit 1
 
 # ---- 5. vm3, IPv6 only -------------------------------------------------------------
@@ -198,6 +233,16 @@ expect 5 vm3 1 2 route || exit 1
 ok "flap of vm1 ending on fw1: one notification for the net change"
 ok "IPv6-only vm3 moved: one notification"
 
+# ---- 6. vm4 appears behind f2 --------------------------------------------------------
+ip -n $P-f1 link set f1-vm4 netns $P-f2 || fail "move vm4's link"
+ip -n $P-f2 link set f1-vm4 name f2-vm4
+ip -n $P-f2 link set f2-vm4 up
+ip -n $P-f2 addr add fe80::2/64 dev f2-vm4 nodad
+ip netns exec $P-f2 ping -6 -c 1 -W 2 fe80::4%f2-vm4 >/dev/null || fail "ping vm4 from f2"
+line=$(expect 6 vm4 1 2 neigh) || exit 1
+echo "$line" | jq -e '.zone == 8 and .mac == "02:00:00:00:04:04"' >/dev/null || fail "vm4: $line"
+ok "vm4's MAC behind edge f2: one notification (neigh)"
+
 # ---- nothing else, and a clean exit on SIGTERM -----------------------------------------
 kill -TERM "$TDE_PID"
 wait "$TDE_PID"
@@ -205,8 +250,8 @@ rc=$?
 TDE_PID=
 [ "$rc" -eq 0 ] || fail "ferry-tde exited $rc on SIGTERM"
 n=$(wc -l < "$DIR/out")
-[ "$n" -eq 5 ] || fail "$n notifications, not 5: $(cat "$DIR/out")"
-ok "5 notifications in all, clean exit on SIGTERM"
+[ "$n" -eq 6 ] || fail "$n notifications, not 6: $(cat "$DIR/out")"
+ok "6 notifications in all, clean exit on SIGTERM"
 
 # ---- the explicit notify ---------------------------------------------------------------
 line=$("$TDE" notify --config "$DIR/tde.conf" --vm vm2 --from fw1 --to 2) || fail "notify"
