@@ -260,3 +260,25 @@ echo "$line" | jq -e '.vm == "vm2" and .from == 1 and .to == 2 and .reason == "e
 "$TDE" notify --zone 3 --addr 198.18.1.1 --from 1 --to 1 2>/dev/null && fail "notify --from = --to accepted"
 "$TDE" notify --zone 3 --addr 198.18.1.x --from 1 --to 2 2>/dev/null && fail "notify bad address accepted"
 ok "ferry-tde notify"
+
+# ---- the libvirt hook example, as libvirt calls it on a migration's destination --------
+HOOK=$PWD/docs/examples/libvirt-qemu-hook
+cat > "$DIR/hook.env" <<ENV
+FERRY_TDE=$TDE
+FERRY_TDE_CONFIG=$DIR/tde.conf
+FERRY_TDE_HOST=fw2
+FERRY_TDE_STATE_DIR=$DIR/hook
+FERRY_TDE_HOOK_LOG=$DIR/hook.log
+ENV
+export FERRY_TDE_HOOK_ENV=$DIR/hook.env
+xml='<domain type="kvm"><name>vm1</name><metadata><ferry:host xmlns:ferry="urn:ferry:tde" id="1"/></metadata></domain>'
+out=$(echo "$xml" | "$HOOK" vm1 migrate begin -) || fail "hook: migrate begin"
+echo "$out" | grep -q '<ferry:host xmlns:ferry="urn:ferry:tde" id="fw2"/>' || fail "hook: XML not updated: $out"
+echo "$xml" | "$HOOK" vm1 prepare begin - >/dev/null || fail "hook: prepare"
+[ ! -s "$DIR/hook.log" ] || fail "hook notified before the guest started"
+echo "$xml" | "$HOOK" vm1 started begin - || fail "hook: started begin"
+jq -e -s 'length == 1 and .[0].vm == "vm1" and .[0].from == 1 and .[0].to == 2
+	and .[0].reason == "explicit"' "$DIR/hook.log" >/dev/null || fail "hook: $(cat "$DIR/hook.log")"
+echo "$xml" | "$HOOK" vm1 started begin - || fail "hook: plain start"
+[ "$(wc -l < "$DIR/hook.log")" -eq 1 ] || fail "hook notified a start that is no migration"
+ok "libvirt hook example: one notification for an incoming migration"
