@@ -130,8 +130,8 @@ TDE_PID=$!
 
 # wait_for FILE PATTERN: up to 20 s (a bound on a hang, not a measure).
 wait_for() {
-	local i
-	for i in $(seq 200); do
+	local _
+	for _ in $(seq 200); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		kill -0 "$TDE_PID" 2>/dev/null || fail "ferry-tde died"
 		sleep 0.1
@@ -140,8 +140,8 @@ wait_for() {
 }
 # wait_lines N: the N-th notification.
 wait_lines() {
-	local i
-	for i in $(seq 200); do
+	local _
+	for _ in $(seq 200); do
 		[ "$(wc -l < "$DIR/out")" -ge "$1" ] && return 0
 		kill -0 "$TDE_PID" 2>/dev/null || fail "ferry-tde died"
 		sleep 0.1
@@ -150,8 +150,8 @@ wait_lines() {
 }
 # seen N PATTERN: ferry-tde has logged PATTERN N times.
 seen() {
-	local i
-	for i in $(seq 200); do
+	local _
+	for _ in $(seq 200); do
 		[ "$(grep -c "$2" "$DIR/err")" -ge "$1" ] && return 0
 		kill -0 "$TDE_PID" 2>/dev/null || fail "ferry-tde died"
 		sleep 0.1
