@@ -19,6 +19,11 @@
 #define NUD_VALID_STATES (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
 			  NUD_PERMANENT | NUD_NOARP)
 
+/* <linux/if.h> has it but clashes with <net/if.h>, which has not */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP	(1u << 16)
+#endif
+
 static __u64 neigh_seq;
 
 static void *grow(void *arr, __u32 *cap, size_t elem)
@@ -61,10 +66,15 @@ static int on_link(struct tde_watch *w, const struct nlmsghdr *nh)
 	if (len < 0)
 		return 0;
 	if (nh->nlmsg_type == RTM_DELLINK) {
-		if (l)
+		if (l) {
 			*l = w->links[--w->nlinks];
+			w->dirty |= WATCH_DIRTY_LINK;
+		}
 		return 0;
 	}
+	/* a link that comes, goes, goes up or down; not other news of it */
+	if (!l || l->up != (ifi->ifi_flags & (IFF_UP | IFF_LOWER_UP)))
+		w->dirty |= WATCH_DIRTY_LINK;
 	if (!l) {
 		if (w->nlinks == w->links_cap) {
 			n = grow(w->links, &w->links_cap, sizeof(*w->links));
@@ -76,6 +86,7 @@ static int on_link(struct tde_watch *w, const struct nlmsghdr *nh)
 		memset(l, 0, sizeof(*l));
 		l->ifindex = ifi->ifi_index;
 	}
+	l->up = ifi->ifi_flags & (IFF_UP | IFF_LOWER_UP);
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
 		if (rta->rta_type == IFLA_IFNAME)
 			snprintf(l->name, sizeof(l->name), "%.*s",
@@ -201,7 +212,6 @@ static int on_msg(const struct nlmsghdr *nh, void *ctx)
 	switch (nh->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
-		w->dirty |= WATCH_DIRTY_LINK;
 		return on_link(w, nh);
 	case RTM_NEWNEIGH:
 	case RTM_DELNEIGH:
@@ -289,7 +299,8 @@ static int on_route(const struct nlmsghdr *nh, void *ctx)
 	struct route_ans *a = ctx;
 	const struct rtvia *via;
 
-	if (nh->nlmsg_type != RTM_NEWROUTE || len < 0)
+	/* unreachable, blackhole, local...: through no host */
+	if (nh->nlmsg_type != RTM_NEWROUTE || len < 0 || rtm->rtm_type != RTN_UNICAST)
 		return 0;
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
 		if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) == 4) {

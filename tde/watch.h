@@ -21,6 +21,7 @@
 
 struct tde_link {
 	int ifindex;
+	unsigned int up;	/* IFF_UP | IFF_LOWER_UP of its flags */
 	char name[IF_NAMESIZE];
 };
 
