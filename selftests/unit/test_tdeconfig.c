@@ -190,6 +190,8 @@ static const struct bad bad[] = {
 	{ "[watch w]\nnetns = a/b\n", "tde.conf:2: [watch w] netns: bad namespace name 'a/b': use 1-32 of [A-Za-z0-9_-]" },
 	{ "[watch w]\nnetns = n\n[watch x]\nnetns = n\n",
 	  "tde.conf:4: [watch x] netns: namespace 'n' is watched by [watch w] already" },
+	{ "[watch w]\n[watch x]\n",
+	  "tde.conf:2: [watch x] watches ferry-tde's own namespace, as [watch w] does: give one a netns" },
 	{ "[watch w]\nnetns = n\nnetns = m\n",
 	  "tde.conf:3: [watch w] duplicate key 'netns' (first at line 2)" },
 	{ "[watch w]\nnetns =\n", "tde.conf:2: [watch w] netns: empty value" },

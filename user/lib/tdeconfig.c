@@ -643,11 +643,24 @@ static int resolve_ifaces(struct tde_parse *p)
 	return 0;
 }
 
+/* Two watch points in one namespace would see every event twice. */
+static int check_watches(struct tde_parse *p)
+{
+	const struct ferry_tde_watch *w, *o;
+
+	for (w = p->cfg->watches; w < p->cfg->watches + p->cfg->nwatches; w++)
+		for (o = p->cfg->watches; o < w; o++)
+			if (!w->netns[0] && !o->netns[0])
+				return line_err(p, w->line, "[watch %s] watches ferry-tde's own namespace, as [watch %s] does: give one a netns",
+						w->name, o->name);
+	return 0;
+}
+
 static int end_of_file(struct tde_parse *p)
 {
 	__u32 line = p->line ? p->line : 1;
 
-	if (end_section(p))
+	if (end_section(p) || check_watches(p))
 		return p->ret;
 	if (!p->cfg->nwatches)
 		return line_err(p, line, "end of file: missing section [watch NAME]");
