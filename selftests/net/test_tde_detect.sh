@@ -11,7 +11,9 @@
 #   5. vm3 (IPv6 only) moves: one, 1->2;
 #   6. vm4, known by no route, appears behind another edge: its MAC in
 #      the neighbour table of tde-f2 (an NDP entry of its link-local
-#      address, which the config does not list): one, 1->2 (reason neigh).
+#      address, which the config does not list): one, 1->2 (reason neigh);
+#   7. vm4's address then appears behind f1 again while f2's entry stays:
+#      the latest entry wins: one, 2->1 (reason neigh).
 # "None" is checked by order: a later move's notification (debounced the
 # same way, so due later) comes after any that an earlier step left due.
 # Flaps wait until ferry-tde logs that it saw each step (a candidate host,
@@ -243,6 +245,16 @@ line=$(expect 6 vm4 1 2 neigh) || exit 1
 echo "$line" | jq -e '.zone == 8 and .mac == "02:00:00:00:04:04"' >/dev/null || fail "vm4: $line"
 ok "vm4's MAC behind edge f2: one notification (neigh)"
 
+# ---- 7. vm4's address behind f1 again; f2's entry stays -----------------------------
+ip -n $P-f1 link add f1-vm4 type veth peer name f1-vm4p || fail "veth f1-vm4"
+ip -n $P-f1 link set f1-vm4p up
+ip -n $P-f1 link set f1-vm4 up
+ip -n $P-f1 neigh replace 198.18.100.4 lladdr 02:00:00:00:04:05 dev f1-vm4 nud reachable ||
+	fail "neighbour entry in f1"
+ip -n $P-f2 neigh show dev f2-vm4 | grep -q "fe80::4 .*02:00:00:00:04:04" || fail "f2's entry is gone"
+expect 7 vm4 2 1 neigh || exit 1
+ok "vm4's address behind f1, the latest of two edges: one notification (neigh)"
+
 # ---- nothing else, and a clean exit on SIGTERM -----------------------------------------
 kill -TERM "$TDE_PID"
 wait "$TDE_PID"
@@ -250,8 +262,8 @@ rc=$?
 TDE_PID=
 [ "$rc" -eq 0 ] || fail "ferry-tde exited $rc on SIGTERM"
 n=$(wc -l < "$DIR/out")
-[ "$n" -eq 6 ] || fail "$n notifications, not 6: $(cat "$DIR/out")"
-ok "6 notifications in all, clean exit on SIGTERM"
+[ "$n" -eq 7 ] || fail "$n notifications, not 7: $(cat "$DIR/out")"
+ok "7 notifications in all, clean exit on SIGTERM"
 
 # ---- the explicit notify ---------------------------------------------------------------
 line=$("$TDE" notify --config "$DIR/tde.conf" --vm vm2 --from fw1 --to 2) || fail "notify"
