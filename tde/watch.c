@@ -38,7 +38,7 @@ static void *grow(void *arr, __u32 *cap, size_t elem)
 
 /* ---- links --------------------------------------------------------------- */
 
-static struct tde_link *link_find(struct tde_watch *w, int ifindex)
+static struct tde_link *link_find(const struct tde_watch *w, int ifindex)
 {
 	__u32 i;
 
@@ -48,11 +48,44 @@ static struct tde_link *link_find(struct tde_watch *w, int ifindex)
 	return NULL;
 }
 
-static const char *link_name(struct tde_watch *w, int ifindex)
+static const char *link_name(const struct tde_watch *w, int ifindex)
 {
 	struct tde_link *l = link_find(w, ifindex);
 
 	return l ? l->name : NULL;
+}
+
+/* A link gone (deleted, or moved to another namespace), and its neighbours. */
+static void link_del(struct tde_watch *w, struct tde_link *l)
+{
+	__u32 i = 0;
+
+	while (i < w->nneighs) {
+		if (w->neighs[i].ifindex == l->ifindex)
+			w->neighs[i] = w->neighs[--w->nneighs];
+		else
+			i++;
+	}
+	*l = w->links[--w->nlinks];
+	w->dirty |= WATCH_DIRTY_LINK;
+}
+
+static struct tde_link *link_add(struct tde_watch *w, int ifindex)
+{
+	struct tde_link *l;
+	void *n;
+
+	if (w->nlinks == w->links_cap) {
+		n = grow(w->links, &w->links_cap, sizeof(*w->links));
+		if (!n)
+			return NULL;
+		w->links = n;
+	}
+	l = &w->links[w->nlinks++];
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifindex;
+	w->dirty |= WATCH_DIRTY_LINK;
+	return l;
 }
 
 static int on_link(struct tde_watch *w, const struct nlmsghdr *nh)
@@ -61,36 +94,31 @@ static int on_link(struct tde_watch *w, const struct nlmsghdr *nh)
 	int len = (int)nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
 	const struct rtattr *rta = IFLA_RTA(ifi);
 	struct tde_link *l = link_find(w, ifi->ifi_index);
-	void *n;
+	unsigned int up = ifi->ifi_flags & (IFF_UP | IFF_LOWER_UP);
+	char name[IF_NAMESIZE] = "";
 
 	if (len < 0)
 		return 0;
 	if (nh->nlmsg_type == RTM_DELLINK) {
-		if (l) {
-			*l = w->links[--w->nlinks];
-			w->dirty |= WATCH_DIRTY_LINK;
-		}
+		if (l)
+			link_del(w, l);
 		return 0;
 	}
-	/* a link that comes, goes, goes up or down; not other news of it */
-	if (!l || l->up != (ifi->ifi_flags & (IFF_UP | IFF_LOWER_UP)))
-		w->dirty |= WATCH_DIRTY_LINK;
 	if (!l) {
-		if (w->nlinks == w->links_cap) {
-			n = grow(w->links, &w->links_cap, sizeof(*w->links));
-			if (!n)
-				return -ENOMEM;
-			w->links = n;
-		}
-		l = &w->links[w->nlinks++];
-		memset(l, 0, sizeof(*l));
-		l->ifindex = ifi->ifi_index;
+		l = link_add(w, ifi->ifi_index);
+		if (!l)
+			return -ENOMEM;
 	}
-	l->up = ifi->ifi_flags & (IFF_UP | IFF_LOWER_UP);
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
 		if (rta->rta_type == IFLA_IFNAME)
-			snprintf(l->name, sizeof(l->name), "%.*s",
-				 (int)RTA_PAYLOAD(rta), (const char *)RTA_DATA(rta));
+			snprintf(name, sizeof(name), "%.*s", (int)RTA_PAYLOAD(rta),
+				 (const char *)RTA_DATA(rta));
+	/* what matters: up or down, and the name (hosts' interfaces) */
+	if (l->up != up || (name[0] && strcmp(l->name, name)))
+		w->dirty |= WATCH_DIRTY_LINK;
+	l->up = up;
+	if (name[0])
+		strcpy(l->name, name);
 	return 0;
 }
 
@@ -130,8 +158,6 @@ static int neigh_add(struct tde_watch *w, int ifindex,
 		     const struct ferry_tde_addr *dst, int vm, bool reachable)
 {
 	struct tde_neigh *e = neigh_find(w, ifindex, dst);
-	const char *ifname = link_name(w, ifindex);
-	int host = ferry_tde_host_match(w->cfg, w->index, ifname, NULL);
 	void *n;
 
 	if (!e) {
@@ -149,7 +175,6 @@ static int neigh_add(struct tde_watch *w, int ifindex,
 		e->seq = ++neigh_seq;	/* confirmed here again */
 	}
 	e->vm = (__u32)vm;
-	e->host = host < 0 ? 0 : w->cfg->hosts[host].id;
 	return 0;
 }
 
@@ -179,25 +204,37 @@ static int on_neigh(struct tde_watch *w, const struct nlmsghdr *nh)
 	if (vm < 0 && !e)
 		return 0;
 	w->dirty |= WATCH_DIRTY_NEIGH;
-	if (nh->nlmsg_type == RTM_DELNEIGH || !(nd->ndm_state & NUD_VALID_STATES)) {
+	/* gone, failed, or no longer the address or MAC of a VM */
+	if (nh->nlmsg_type == RTM_DELNEIGH || !(nd->ndm_state & NUD_VALID_STATES) ||
+	    vm < 0) {
 		if (e)
 			*e = w->neighs[--w->nneighs];
 		return 0;
 	}
-	return neigh_add(w, nd->ndm_ifindex, &dst, vm < 0 ? (int)e->vm : vm,
+	return neigh_add(w, nd->ndm_ifindex, &dst, vm,
 			 nd->ndm_state & (NUD_REACHABLE | NUD_PERMANENT));
+}
+
+/* The host whose interface the entry is on (links may be renamed). */
+static __u32 neigh_host(const struct tde_watch *w, const struct tde_neigh *e)
+{
+	int h = ferry_tde_host_match(w->cfg, w->index, link_name(w, e->ifindex), NULL);
+
+	return h < 0 ? 0 : w->cfg->hosts[h].id;
 }
 
 __u32 watch_neigh_host(const struct tde_watch *w, __u32 vm, __u64 *seq)
 {
-	__u32 i, host = 0;
+	__u32 i, h, host = 0;
 
 	*seq = 0;
 	for (i = 0; i < w->nneighs; i++) {
-		if (w->neighs[i].vm != vm || !w->neighs[i].host ||
-		    w->neighs[i].seq <= *seq)
+		if (w->neighs[i].vm != vm || w->neighs[i].seq <= *seq)
 			continue;
-		host = w->neighs[i].host;
+		h = neigh_host(w, &w->neighs[i]);
+		if (!h)
+			continue;
+		host = h;
 		*seq = w->neighs[i].seq;
 	}
 	return host;

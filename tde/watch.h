@@ -31,7 +31,6 @@ struct tde_neigh {
 	__u8 family;
 	struct ferry_tde_addr dst;
 	__u32 vm;
-	__u32 host;		/* host id, 0: a link of no host */
 	__u64 seq;		/* when it appeared: the latest wins */
 };
 
