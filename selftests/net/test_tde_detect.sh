@@ -29,7 +29,7 @@ NSS="$P-r $P-f1 $P-f2 $P-vm1 $P-vm2 $P-vm4"
 DIR=$(mktemp -d /tmp/tde-test.XXXXXX)
 TDE_PID=
 
-fail() { echo "FAIL: $*"; [ -f "$DIR/err" ] && sed 's/^/  tde: /' "$DIR/err"; exit 1; }
+fail() { { echo "FAIL: $*"; [ -f "$DIR/err" ] && sed 's/^/  tde: /' "$DIR/err"; } >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
 cleanup() {
@@ -294,3 +294,17 @@ jq -e -s 'length == 1 and .[0].vm == "vm1" and .[0].from == 1 and .[0].to == 2
 echo "$xml" | "$HOOK" vm1 started begin - || fail "hook: plain start"
 [ "$(wc -l < "$DIR/hook.log")" -eq 1 ] || fail "hook notified a start that is no migration"
 ok "libvirt hook example: one notification for an incoming migration"
+
+# ---- errors at start ----------------------------------------------------------------
+sed 's/^netns = tde-r$/netns = tde-nonexistent/' "$DIR/tde.conf" > "$DIR/bad.conf"
+"$TDE" --config "$DIR/bad.conf" > /dev/null 2> "$DIR/bad.err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "/run/netns/tde-nonexistent: No such file or directory" "$DIR/bad.err" ||
+	fail "missing namespace: exit $rc, $(cat "$DIR/bad.err")"
+printf '[watch w]\nnetns = x\n[host h]\nid = 1\nid = 2\n' > "$DIR/bad.conf"
+"$TDE" --check --config "$DIR/bad.conf" 2> "$DIR/bad.err"
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "^ferry-tde: $DIR/bad.conf:5: \[host h\] duplicate key 'id' (first at line 4)$" "$DIR/bad.err" ||
+	fail "bad config: exit $rc, $(cat "$DIR/bad.err")"
+"$TDE" --check --config docs/examples/ferry-tde.conf || fail "--check of the example"
+ok "errors at start: a missing namespace, a bad config"
