@@ -39,6 +39,7 @@ include bpf/Build.mk
 include user/Build.mk
 include selftests/Build.mk
 include vmtest/Build.mk
+include $(wildcard tde/Build.mk)
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The TDE's topology model. As in soaconfig.c, libinih splits the lines
+ * and our reader counts them and sees every section header go by (Debian's
+ * inih gives the handler no line number and skips sections without keys),
+ * so that every error names its line and repeated sections are caught.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <ini.h>
+#include "ferry/layout.h"
+#include "numparse.h"
+#include "tdeconfig.h"
+
+#define LINE_MAX_LEN	4096
+#define SEC_TEXT_MAX	(FERRY_TDE_NAME_MAX + 16)
+#define KEYS_MAX	8
+
+enum sec_kind {
+	SEC_NONE = 0,
+	SEC_TDE,
+	SEC_WATCH,
+	SEC_HOST,
+	SEC_VM,
+	SEC_MAX,
+};
+
+struct tde_parse;
+
+struct key_def {
+	const char *name;
+	int (*set)(struct tde_parse *p, char *val);
+	bool required;
+	bool repeat;
+};
+
+struct sec_def {
+	const char *name;
+	bool named;
+	const struct key_def *keys;
+};
+
+struct tde_parse {
+	struct ferry_tde_config *cfg;
+	const char *name;
+	const char *text;
+	size_t pos;
+	__u32 line;
+	char *err;
+	size_t errlen;
+	int ret;
+	enum sec_kind kind;
+	const struct sec_def *sec;
+	char sec_text[SEC_TEXT_MAX];
+	char sec_raw[LINE_MAX_LEN];
+	__u32 sec_line;
+	const char *key;
+	__u32 key_line[KEYS_MAX];
+	__u32 tde_line;
+	/* 'interface = WATCH/IF' may name a watch defined later */
+	char (*iface_watch)[FERRY_TDE_HOSTS_MAX][FERRY_TDE_IFACES_MAX][FERRY_TDE_NAME_MAX + 1];
+	__u32 iface_line[FERRY_TDE_HOSTS_MAX][FERRY_TDE_IFACES_MAX];
+};
+
+/* ---- messages -------------------------------------------------------------- */
+
+static int __attribute__((format(printf, 3, 4)))
+line_err(struct tde_parse *p, __u32 line, const char *fmt, ...)
+{
+	char msg[FERRY_TDE_ERR_MAX];
+	va_list ap;
+
+	if (p->ret)
+		return p->ret;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->errlen)
+		snprintf(p->err, p->errlen, "%s:%u: %s", p->name, line, msg);
+	p->ret = -EINVAL;
+	return p->ret;
+}
+
+static int __attribute__((format(printf, 2, 3)))
+key_err(struct tde_parse *p, const char *fmt, ...)
+{
+	char msg[FERRY_TDE_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return line_err(p, p->line, "[%s] %s: %s", p->sec_text, p->key, msg);
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+/* 1-32 of [A-Za-z0-9_-]. */
+static bool valid_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	return n >= 1 && n <= FERRY_TDE_NAME_MAX && !s[n];
+}
+
+/* As the kernel's dev_valid_name(). */
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
+	       !strpbrk(s, "/: \t");
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	s += strspn(s, " \t");
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+/* Call one() on every comma-separated item of v; empty items are errors. */
+static int each_item(struct tde_parse *p, char *v,
+		     int (*one)(struct tde_parse *p, char *item))
+{
+	char *item, *save = NULL;
+	const char *s;
+
+	for (s = v; *s; s++)
+		if (*s == ',' && (s == v || s[1] == '\0' || s[1 + strspn(s + 1, " \t")] == ','))
+			return key_err(p, "empty item in the list '%s'", v);
+	for (item = strtok_r(v, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		if (!*item)
+			return key_err(p, "empty item in the list");
+		if (one(p, item))
+			return p->ret;
+	}
+	return 0;
+}
+
+static int get_addr(struct tde_parse *p, const char *v, struct ferry_tde_addr *a)
+{
+	if (ferry_tde_parse_addr(v, a))
+		return key_err(p, "'%s' is not an IPv4 or IPv6 address", v);
+	return 0;
+}
+
+static bool addr_in(const struct ferry_tde_addr *a,
+		    const struct ferry_tde_addr *list, __u32 n)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		if (ferry_tde_addr_equal(a, &list[i]))
+			return true;
+	return false;
+}
+
+/* ---- [tde] ------------------------------------------------------------------ */
+
+static int set_debounce(struct tde_parse *p, char *v)
+{
+	__u64 n;
+	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+
+	if (err == -EINVAL)
+		return key_err(p, "'%s' is not a number", v);
+	if (err || n > FERRY_TDE_DEBOUNCE_MAX)
+		return key_err(p, "%s is out of range (0..%u)", v, FERRY_TDE_DEBOUNCE_MAX);
+	p->cfg->debounce_ms = (__u32)n;
+	return 0;
+}
+
+/* ---- [watch NAME] ------------------------------------------------------------- */
+
+static struct ferry_tde_watch *cur_watch(struct tde_parse *p)
+{
+	return &p->cfg->watches[p->cfg->nwatches - 1];
+}
+
+static int set_netns(struct tde_parse *p, char *v)
+{
+	struct ferry_tde_watch *w = cur_watch(p), *o;
+
+	if (!valid_name(v))
+		return key_err(p, "bad namespace name '%s': use 1-32 of [A-Za-z0-9_-]", v);
+	for (o = p->cfg->watches; o < w; o++)
+		if (!strcmp(o->netns, v))
+			return key_err(p, "namespace '%s' is watched by [watch %s] already", v, o->name);
+	strcpy(w->netns, v);
+	return 0;
+}
+
+/* ---- [host NAME] -------------------------------------------------------------- */
+
+static struct ferry_tde_host *cur_host(struct tde_parse *p)
+{
+	return &p->cfg->hosts[p->cfg->nhosts - 1];
+}
+
+static int set_host_id(struct tde_parse *p, char *v)
+{
+	struct ferry_tde_host *h = cur_host(p), *o;
+	__u64 n;
+	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+
+	if (err == -EINVAL)
+		return key_err(p, "'%s' is not a number", v);
+	if (err || n < 1 || n > 0xffffffffull)
+		return key_err(p, "%s is out of range (1..4294967295)", v);
+	for (o = p->cfg->hosts; o < h; o++)
+		if (o->id == n)
+			return key_err(p, "%s is the id of host '%s' already", v, o->name);
+	h->id = (__u32)n;
+	return 0;
+}
+
+static int one_gateway(struct tde_parse *p, char *item)
+{
+	struct ferry_tde_host *h = cur_host(p), *o;
+	struct ferry_tde_addr a;
+
+	if (get_addr(p, item, &a))
+		return p->ret;
+	for (o = p->cfg->hosts; o <= h; o++)
+		if (addr_in(&a, o->gateways, o->ngateways))
+			return key_err(p, "%s is a gateway of host '%s' already", item, o->name);
+	if (h->ngateways == FERRY_TDE_GWS_MAX)
+		return key_err(p, "too many gateways (at most %u)", FERRY_TDE_GWS_MAX);
+	h->gateways[h->ngateways++] = a;
+	return 0;
+}
+
+static int set_gateway(struct tde_parse *p, char *v)
+{
+	return each_item(p, v, one_gateway);
+}
+
+/* Same interface: same name, and a watch in common (-1 is every watch). */
+static bool iface_clash(struct tde_parse *p, const char *watch, const char *name,
+			const struct ferry_tde_host **who)
+{
+	const struct ferry_tde_host *o;
+	__u32 hi, i;
+
+	for (hi = 0; hi < p->cfg->nhosts; hi++) {
+		o = &p->cfg->hosts[hi];
+		for (i = 0; i < o->nifaces; i++) {
+			if (strcmp(o->ifaces[i].name, name))
+				continue;
+			if (!watch[0] || !(*p->iface_watch)[hi][i][0] ||
+			    !strcmp(watch, (*p->iface_watch)[hi][i])) {
+				*who = o;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static int one_iface(struct tde_parse *p, char *item)
+{
+	struct ferry_tde_host *h = cur_host(p);
+	const struct ferry_tde_host *o;
+	__u32 hi = p->cfg->nhosts - 1;
+	char *slash = strchr(item, '/'), *ifname = item;
+	const char *watch = "";
+
+	if (slash) {
+		*slash = '\0';
+		watch = item;
+		ifname = slash + 1;
+		if (!valid_name(watch))
+			return key_err(p, "bad watch name '%s' in '%s/%s'", watch, watch, ifname);
+	}
+	if (!valid_ifname(ifname))
+		return key_err(p, "bad interface name '%s'", ifname);
+	if (iface_clash(p, watch, ifname, &o))
+		return key_err(p, "%s%s%s leads to host '%s' already", watch,
+			       slash ? "/" : "", ifname, o->name);
+	if (h->nifaces == FERRY_TDE_IFACES_MAX)
+		return key_err(p, "too many interfaces (at most %u)", FERRY_TDE_IFACES_MAX);
+	strcpy((*p->iface_watch)[hi][h->nifaces], watch);
+	p->iface_line[hi][h->nifaces] = p->line;
+	h->ifaces[h->nifaces].watch = -1;
+	strcpy(h->ifaces[h->nifaces++].name, ifname);
+	return 0;
+}
+
+static int set_iface(struct tde_parse *p, char *v)
+{
+	return each_item(p, v, one_iface);
+}
+
+/* ---- [vm NAME] ----------------------------------------------------------------- */
+
+static struct ferry_tde_vm *cur_vm(struct tde_parse *p)
+{
+	return &p->cfg->vms[p->cfg->nvms - 1];
+}
+
+static int set_zone(struct tde_parse *p, char *v)
+{
+	__u64 n;
+	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+
+	if (err == -EINVAL)
+		return key_err(p, "'%s' is not a number", v);
+	if (err || n > 0xfffffffeull)
+		return key_err(p, "%s is out of range (0..4294967294)", v);
+	cur_vm(p)->zone = (__u32)n;
+	return 0;
+}
+
+static int one_address(struct tde_parse *p, char *item)
+{
+	struct ferry_tde_vm *vm = cur_vm(p);
+	struct ferry_tde_addr a;
+
+	if (get_addr(p, item, &a))
+		return p->ret;
+	if (addr_in(&a, vm->addrs, vm->naddrs))
+		return key_err(p, "%s is listed twice", item);
+	if (vm->naddrs == FERRY_TDE_ADDRS_MAX)
+		return key_err(p, "too many addresses (at most %u)", FERRY_TDE_ADDRS_MAX);
+	vm->addrs[vm->naddrs++] = a;
+	return 0;
+}
+
+static int set_address(struct tde_parse *p, char *v)
+{
+	return each_item(p, v, one_address);
+}
+
+static int set_mac(struct tde_parse *p, char *v)
+{
+	struct ferry_tde_vm *vm = cur_vm(p), *o;
+
+	if (ferry_tde_parse_mac(v, vm->mac))
+		return key_err(p, "'%s' is not a MAC address (like 02:00:00:00:00:01)", v);
+	for (o = p->cfg->vms; o < vm; o++)
+		if (o->has_mac && !memcmp(o->mac, vm->mac, 6))
+			return key_err(p, "%s is the MAC of VM '%s' already", v, o->name);
+	vm->has_mac = true;
+	return 0;
+}
+
+enum { VM_KEY_ZONE, VM_KEY_ADDRESS, VM_KEY_MAC };
+
+static const struct key_def tde_keys[] = {
+	{ .name = "debounce_ms", .set = set_debounce },
+	{ .name = NULL },
+};
+
+static const struct key_def watch_keys[] = {
+	{ .name = "netns", .set = set_netns },
+	{ .name = NULL },
+};
+
+static const struct key_def host_keys[] = {
+	{ .name = "id", .set = set_host_id, .required = true },
+	{ .name = "gateway", .set = set_gateway, .repeat = true },
+	{ .name = "interface", .set = set_iface, .repeat = true },
+	{ .name = NULL },
+};
+
+static const struct key_def vm_keys[] = {
+	[VM_KEY_ZONE] = { .name = "zone", .set = set_zone },
+	[VM_KEY_ADDRESS] = { .name = "address", .set = set_address,
+			     .required = true, .repeat = true },
+	[VM_KEY_MAC] = { .name = "mac", .set = set_mac },
+	{ .name = NULL },
+};
+
+static const struct sec_def sections[SEC_MAX] = {
+	[SEC_TDE] = { "tde", false, tde_keys },
+	[SEC_WATCH] = { "watch", true, watch_keys },
+	[SEC_HOST] = { "host", true, host_keys },
+	[SEC_VM] = { "vm", true, vm_keys },
+};
+
+/* ---- sections -------------------------------------------------------------------- */
+
+/* Two VMs of a zone must not share an address: checked as each VM ends. */
+static int end_vm(struct tde_parse *p)
+{
+	struct ferry_tde_vm *vm = cur_vm(p), *o;
+	char a[64];
+	__u32 i;
+
+	for (o = p->cfg->vms; o < vm; o++) {
+		if (o->zone != vm->zone)
+			continue;
+		for (i = 0; i < vm->naddrs; i++) {
+			if (!addr_in(&vm->addrs[i], o->addrs, o->naddrs))
+				continue;
+			inet_ntop(vm->addrs[i].family, vm->addrs[i].addr, a, sizeof(a));
+			return line_err(p, p->key_line[VM_KEY_ADDRESS],
+					"[%s] address: %s is an address of VM '%s' in zone %u already",
+					p->sec_text, a, o->name, o->zone);
+		}
+	}
+	return 0;
+}
+
+static int end_section(struct tde_parse *p)
+{
+	const struct key_def *k;
+	unsigned int i;
+
+	if (p->kind == SEC_NONE)
+		return 0;
+	for (i = 0, k = p->sec->keys; k->name; k++, i++)
+		if (k->required && !p->key_line[i])
+			return line_err(p, p->sec_line, "[%s] missing key '%s'",
+					p->sec_text, k->name);
+	if (p->kind == SEC_HOST && !cur_host(p)->ngateways && !cur_host(p)->nifaces)
+		return line_err(p, p->sec_line, "[%s] missing key 'gateway' or 'interface': how is its path recognised?",
+				p->sec_text);
+	if (p->kind == SEC_VM)
+		return end_vm(p);
+	return 0;
+}
+
+/* The name of section i of kind k, and its line. */
+static const char *sec_name(struct tde_parse *p, enum sec_kind k, __u32 i,
+			    __u32 *line)
+{
+	struct ferry_tde_config *c = p->cfg;
+
+	switch (k) {
+	case SEC_WATCH:
+		*line = c->watches[i].line;
+		return c->watches[i].name;
+	case SEC_HOST:
+		*line = c->hosts[i].line;
+		return c->hosts[i].name;
+	default:
+		*line = c->vms[i].line;
+		return c->vms[i].name;
+	}
+}
+
+static int begin_named(struct tde_parse *p, const char *name)
+{
+	static const __u32 max[SEC_MAX] = {
+		[SEC_WATCH] = FERRY_TDE_WATCHES_MAX,
+		[SEC_HOST] = FERRY_TDE_HOSTS_MAX,
+		[SEC_VM] = FERRY_TDE_VMS_MAX,
+	};
+	struct ferry_tde_config *c = p->cfg;
+	__u32 *n = p->kind == SEC_WATCH ? &c->nwatches :
+		   p->kind == SEC_HOST ? &c->nhosts : &c->nvms;
+	__u32 i, line;
+	char *dst;
+
+	if (!valid_name(name))
+		return line_err(p, p->line, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
+				p->sec_text, name);
+	for (i = 0; i < *n; i++)
+		if (!strcmp(sec_name(p, p->kind, i, &line), name))
+			return line_err(p, p->line, "duplicate section [%s] (first at line %u)",
+					p->sec_text, line);
+	if (*n == max[p->kind])
+		return line_err(p, p->line, "[%s] too many %s sections (at most %u)",
+				p->sec_text, p->sec->name, max[p->kind]);
+	i = (*n)++;
+	dst = (char *)sec_name(p, p->kind, i, &line);
+	strcpy(dst, name);
+	if (p->kind == SEC_WATCH)
+		c->watches[i].line = p->line;
+	else if (p->kind == SEC_HOST)
+		c->hosts[i].line = p->line;
+	else
+		c->vms[i].line = p->line;
+	return 0;
+}
+
+static int begin_section(struct tde_parse *p, char *inner)
+{
+	char *type, *name, *extra, *save;
+	enum sec_kind k;
+
+	if (end_section(p))
+		return p->ret;
+	p->kind = SEC_NONE;
+	memset(p->key_line, 0, sizeof(p->key_line));
+	type = strtok_r(inner, " \t", &save);
+	name = type ? strtok_r(NULL, " \t", &save) : NULL;
+	extra = name ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!type)
+		return line_err(p, p->line, "empty section name []");
+	for (k = SEC_TDE; k < SEC_MAX; k++)
+		if (!strcmp(type, sections[k].name))
+			break;
+	if (k == SEC_MAX)
+		return line_err(p, p->line, "unknown section [%s] (known: tde, watch NAME, host NAME, vm NAME)",
+				type);
+	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
+		 name ? " " : "", name ? name : "");
+	if (extra)
+		return line_err(p, p->line, "[%s]: too many words in a section name",
+				p->sec_raw);
+	if (sections[k].named && !name)
+		return line_err(p, p->line, "section [%s] needs a name: [%s NAME]", type, type);
+	if (!sections[k].named && name)
+		return line_err(p, p->line, "section [%s] takes no name, not '%s'", type, name);
+	p->kind = k;
+	p->sec = &sections[k];
+	p->sec_line = p->line;
+	if (sections[k].named)
+		return begin_named(p, name);
+	if (p->tde_line)
+		return line_err(p, p->line, "duplicate section [tde] (first at line %u)",
+				p->tde_line);
+	p->tde_line = p->line;
+	return 0;
+}
+
+static int header_line(struct tde_parse *p, const char *line)
+{
+	const char *s = line + strspn(line, " \t"), *end;
+	char inner[LINE_MAX_LEN];
+
+	if (*s != '[')
+		return 0;
+	end = strchr(s, ']');
+	if (!end)
+		return line_err(p, p->line, "section header without ']'");
+	if (end[1 + strspn(end + 1, " \t\r\n")])
+		return line_err(p, p->line, "text after the section header");
+	memcpy(p->sec_raw, s + 1, (size_t)(end - s - 1));
+	p->sec_raw[end - s - 1] = '\0';
+	strcpy(inner, p->sec_raw);
+	return begin_section(p, inner);
+}
+
+/* ---- keys ------------------------------------------------------------------------ */
+
+static int handler(void *user, const char *section, const char *key,
+		   const char *value)
+{
+	struct tde_parse *p = user;
+	const struct key_def *k;
+	char val[LINE_MAX_LEN];
+	int i;
+
+	if (p->kind == SEC_NONE) {
+		line_err(p, p->line, "key '%s' outside any section", key);
+		return 0;
+	}
+	if (strcmp(section, p->sec_raw)) {
+		line_err(p, p->line, "internal error: section '%s' is not '%s'",
+			 section, p->sec_raw);
+		return 0;
+	}
+	for (k = p->sec->keys; k->name && strcmp(k->name, key); k++)
+		;
+	if (!k->name) {
+		line_err(p, p->line, "[%s] unknown key '%s'", p->sec_text, key);
+		return 0;
+	}
+	i = (int)(k - p->sec->keys);
+	if (p->key_line[i] && !k->repeat) {
+		line_err(p, p->line, "[%s] duplicate key '%s' (first at line %u)",
+			 p->sec_text, key, p->key_line[i]);
+		return 0;
+	}
+	p->key_line[i] = p->line;
+	p->key = key;
+	snprintf(val, sizeof(val), "%s", value);
+	if (!*val)
+		key_err(p, "empty value");
+	else
+		k->set(p, val);
+	return !p->ret;
+}
+
+static char *reader(char *buf, int size, void *stream)
+{
+	struct tde_parse *p = stream;
+	const char *s = p->text + p->pos, *nl;
+	size_t len;
+
+	if (p->ret || !*s)
+		return NULL;
+	nl = strchr(s, '\n');
+	len = nl ? (size_t)(nl - s + 1) : strlen(s);
+	p->line++;
+	p->pos += len;
+	if (len >= (size_t)size) {
+		line_err(p, p->line, "line longer than %d characters", size - 2);
+		return NULL;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return header_line(p, buf) ? NULL : buf;
+}
+
+/* ---- the whole file --------------------------------------------------------------- */
+
+static int watch_by_name(const struct ferry_tde_config *cfg, const char *name)
+{
+	__u32 i;
+
+	for (i = 0; i < cfg->nwatches; i++)
+		if (!strcmp(cfg->watches[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* Resolve 'interface = WATCH/IF' now that every watch is known. */
+static int resolve_ifaces(struct tde_parse *p)
+{
+	struct ferry_tde_host *h;
+	const char *w;
+	__u32 hi, i;
+
+	for (hi = 0; hi < p->cfg->nhosts; hi++) {
+		h = &p->cfg->hosts[hi];
+		for (i = 0; i < h->nifaces; i++) {
+			w = (*p->iface_watch)[hi][i];
+			if (!w[0])
+				continue;
+			h->ifaces[i].watch = watch_by_name(p->cfg, w);
+			if (h->ifaces[i].watch < 0)
+				return line_err(p, p->iface_line[hi][i],
+						"[host %s] interface: no section [watch %s]",
+						h->name, w);
+		}
+	}
+	return 0;
+}
+
+/* Two watch points in one namespace would see every event twice. */
+static int check_watches(struct tde_parse *p)
+{
+	const struct ferry_tde_watch *w, *o;
+
+	for (w = p->cfg->watches; w < p->cfg->watches + p->cfg->nwatches; w++)
+		for (o = p->cfg->watches; o < w; o++)
+			if (!w->netns[0] && !o->netns[0])
+				return line_err(p, w->line, "[watch %s] watches ferry-tde's own namespace, as [watch %s] does: give one a netns",
+						w->name, o->name);
+	return 0;
+}
+
+static int end_of_file(struct tde_parse *p)
+{
+	__u32 line = p->line ? p->line : 1;
+
+	if (end_section(p) || check_watches(p))
+		return p->ret;
+	if (!p->cfg->nwatches)
+		return line_err(p, line, "end of file: missing section [watch NAME]");
+	if (!p->cfg->nhosts)
+		return line_err(p, line, "end of file: missing section [host NAME]");
+	if (!p->cfg->nvms)
+		return line_err(p, line, "end of file: missing section [vm NAME]");
+	return resolve_ifaces(p);
+}
+
+static int parse_all(struct tde_parse *p)
+{
+	int ret;
+
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+	ini_allow_bom = false;
+	ini_allow_no_value = false;
+	ini_stop_on_first_error = true;
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = LINE_MAX_LEN;
+	ini_initial_alloc = LINE_MAX_LEN;
+	ret = ini_parse_stream(reader, p, handler, p);
+	if (p->ret)
+		return p->ret;
+	if (ret > 0)
+		return line_err(p, (__u32)ret, "expected '[section]', 'key = value' or a comment");
+	if (ret < 0) {
+		if (p->errlen)
+			snprintf(p->err, p->errlen, "%s: out of memory", p->name);
+		return -ENOMEM;
+	}
+	return end_of_file(p);
+}
+
+int ferry_tde_config_parse(const char *text, const char *name,
+			   struct ferry_tde_config **cfg, char *err,
+			   size_t errlen)
+{
+	struct tde_parse *p;
+	int ret = -ENOMEM;
+
+	*cfg = NULL;
+	if (errlen)
+		err[0] = '\0';
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto out_msg;
+	p->iface_watch = calloc(1, sizeof(*p->iface_watch));
+	p->cfg = calloc(1, sizeof(*p->cfg));
+	if (!p->iface_watch || !p->cfg)
+		goto out_free;
+	p->name = name;
+	p->text = text;
+	p->err = err;
+	p->errlen = errlen;
+	p->cfg->debounce_ms = FERRY_TDE_DEBOUNCE_DEFAULT;
+	ret = parse_all(p);
+	if (!ret) {
+		*cfg = p->cfg;
+		p->cfg = NULL;
+	}
+out_free:
+	free(p->cfg);
+	free(p->iface_watch);
+	free(p);
+out_msg:
+	if (ret == -ENOMEM && errlen && !err[0])
+		snprintf(err, errlen, "%s: out of memory", name);
+	return ret;
+}
+
+int ferry_tde_config_read(const char *path, struct ferry_tde_config **cfg,
+			  char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+	int ret;
+
+	*cfg = NULL;
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	len = getdelim(&text, &cap, '\0', f);
+	if (len < 0 && !ferror(f))
+		len = 0;
+	if (len < 0 || ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		ret = -EIO;
+	} else if (!feof(f) || (text && strlen(text) != (size_t)len)) {
+		snprintf(err, errlen, "%s: NUL byte in the file", path);
+		ret = -EINVAL;
+	} else {
+		ret = ferry_tde_config_parse(text ? text : "", path, cfg, err, errlen);
+	}
+	free(text);
+	fclose(f);
+	return ret;
+}
+
+static bool iface_match(const struct ferry_tde_host *h, int watch,
+			const char *ifname)
+{
+	__u32 i;
+
+	for (i = 0; i < h->nifaces; i++)
+		if ((h->ifaces[i].watch < 0 || h->ifaces[i].watch == watch) &&
+		    !strcmp(h->ifaces[i].name, ifname))
+			return true;
+	return false;
+}
+
+int ferry_tde_host_match(const struct ferry_tde_config *cfg, int watch,
+			 const char *ifname, const struct ferry_tde_addr *gw)
+{
+	__u32 i;
+
+	if (gw)
+		for (i = 0; i < cfg->nhosts; i++)
+			if (addr_in(gw, cfg->hosts[i].gateways, cfg->hosts[i].ngateways))
+				return (int)i;
+	if (ifname)
+		for (i = 0; i < cfg->nhosts; i++)
+			if (iface_match(&cfg->hosts[i], watch, ifname))
+				return (int)i;
+	return -1;
+}
+
+int ferry_tde_host_by_id(const struct ferry_tde_config *cfg, __u32 id)
+{
+	__u32 i;
+
+	for (i = 0; i < cfg->nhosts; i++)
+		if (cfg->hosts[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+int ferry_tde_host_by_name(const struct ferry_tde_config *cfg, const char *name)
+{
+	__u32 i;
+
+	for (i = 0; i < cfg->nhosts; i++)
+		if (!strcmp(cfg->hosts[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int ferry_tde_vm_by_name(const struct ferry_tde_config *cfg, const char *name)
+{
+	__u32 i;
+
+	for (i = 0; i < cfg->nvms; i++)
+		if (!strcmp(cfg->vms[i].name, name))
+			return (int)i;
+	return -1;
+}
