@@ -16,6 +16,7 @@
 #include "lib/parse.h"
 #include "lib/ct.h"
 #include "lib/policy.h"
+#include "lib/vmindex.h"
 
 /* The zone of a packet; with no zone configured (one tenant), no lookup. */
 static __always_inline __u32 ferry_zone_of(const struct ferry_config *cfg,
@@ -103,6 +104,8 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 	 * Any other failure (-E2BIG when full) means no state: drop. */
 	if (err && err != -EEXIST)
 		return FERRY_DROP_TABLE_FULL;
+	if (!err)
+		ferry_vm_note(w, cfg);
 	return FERRY_PASS_NEW;
 }
 

@@ -94,6 +94,7 @@ struct {
 struct ferry_work {
 	__u8 flow[sizeof(struct ferry_flow)];
 	struct ferry_flow_key key;
+	struct ferry_vm_key vm;
 };
 
 struct {
@@ -116,6 +117,33 @@ struct {
 	__type(value, __u32);
 	__uint(max_entries, 1);
 } ferry_opaque SEC(".maps");
+
+/* The per-VM flow index (include/ferry/vmindex.h); inner sets are made
+ * by userspace for each VM address registered. */
+struct ferry_vm_flows_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ferry_flow_key);
+	__type(value, __u32);
+	__uint(max_entries, FERRY_VM_FLOWS_MAX);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__type(key, struct ferry_vm_key);
+	__uint(max_entries, FERRY_VM_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct ferry_vm_flows_inner);
+} ferry_vm_index SEC(".maps");
+
+/* Flows a full inner set could not note, per VM address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ferry_vm_key);
+	__type(value, __u64);
+	__uint(max_entries, FERRY_VM_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_vm_overflow SEC(".maps");
 
 /* Events of rules with the log flag. */
 struct {

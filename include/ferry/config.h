@@ -8,6 +8,7 @@
 /* ferry_config.flags */
 #define FERRY_CFG_F_FAST_FORWARD	0x01	/* XDP: route established flows' packets */
 #define FERRY_CFG_F_ZONES		0x02	/* ferry_ifzones has entries: look zones up */
+#define FERRY_CFG_F_VM_INDEX		0x04	/* ferry_vm_index has entries: note new flows */
 
 /*
  * The single entry of the config map. Timeouts are indexed by

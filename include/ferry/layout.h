@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define FERRY_LAYOUT_VERSION	1
+#define FERRY_LAYOUT_VERSION	2
 #define FERRY_META_MAGIC	0x46455259u	/* "FERY" */
 
 #define FERRY_PIN_ROOT		"/sys/fs/bpf/ferry"
@@ -29,5 +29,6 @@
 #include "ferry/rule.h"
 #include "ferry/stats.h"
 #include "ferry/config.h"
+#include "ferry/vmindex.h"
 
 #endif

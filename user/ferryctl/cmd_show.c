@@ -16,6 +16,7 @@
 #include "flowfmt.h"
 #include "rules.h"
 #include "ruleset.h"
+#include "vmindex.h"
 
 static int open_map(const char *name)
 {
@@ -85,11 +86,19 @@ static int ct_list(int json)
 static int ct_gc(void)
 {
 	int fd = open_map("ferry_ct"), err;
+	struct ferry_vm_index ix;
 	struct ferry_sweep st;
 
 	if (fd < 0)
 		return 1;
-	err = ferry_ct_sweep(fd, ferry_now_ns(), &st);
+	err = ferry_vm_index_open(&ix, ferryctl_instance);
+	if (err) {
+		fprintf(stderr, "ferryctl ct gc: the VM index: %s\n", strerror(-err));
+		close(fd);
+		return 1;
+	}
+	err = ferry_ct_sweep(fd, ferry_now_ns(), ferry_vm_index_forget_cb, &ix, &st);
+	ferry_vm_index_close(&ix);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "ferryctl ct gc: %s\n", strerror(-err));

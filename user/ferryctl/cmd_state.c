@@ -20,6 +20,7 @@
 #include "rules.h"
 #include "ruleset.h"
 #include "statecodec.h"
+#include "vmindex.h"
 
 static int write_stdout(void *ctx, const void *buf, size_t len)
 {
@@ -36,33 +37,23 @@ static ssize_t read_stdin(void *ctx, void *buf, size_t len)
 /* ZONE:ADDR into sel's VM list */
 static int add_vm(struct ferry_export_sel *sel, const char *spec)
 {
-	const char *colon = strchr(spec, ':');
-	char zone[16];
+	struct ferry_vm_key vk;
 	__u32 i = sel->n_vms;
 
 	if (i >= 64) {
 		fprintf(stderr, "ferryctl export: at most 64 --vm\n");
 		return -E2BIG;
 	}
-	if (!colon || (size_t)(colon - spec) >= sizeof(zone))
-		goto bad;
-	memcpy(zone, spec, colon - spec);
-	zone[colon - spec] = '\0';
-	if (ferry_parse_u32(zone, FERRY_ZONE_ANY - 1, &sel->vm_zone[i]))
-		goto bad;
-	memset(sel->vm_addr[i], 0, 16);
-	if (inet_pton(AF_INET, colon + 1, sel->vm_addr[i]) == 1)
-		sel->vm_family[i] = FERRY_AF_INET;
-	else if (inet_pton(AF_INET6, colon + 1, sel->vm_addr[i]) == 1)
-		sel->vm_family[i] = FERRY_AF_INET6;
-	else
-		goto bad;
+	if (ferry_vm_key_parse(spec, &vk)) {
+		fprintf(stderr, "ferryctl export: --vm '%s': expected ZONE:ADDRESS "
+			"(IPv4 or IPv6)\n", spec);
+		return -EINVAL;
+	}
+	sel->vm_zone[i] = vk.zone;
+	sel->vm_family[i] = vk.family;
+	memcpy(sel->vm_addr[i], vk.addr, 16);
 	sel->n_vms++;
 	return 0;
-bad:
-	fprintf(stderr, "ferryctl export: --vm '%s': expected ZONE:ADDRESS "
-		"(IPv4 or IPv6)\n", spec);
-	return -EINVAL;
 }
 
 static int export_opts(int argc, char **argv, struct ferry_export_sel *sel,
@@ -118,6 +109,7 @@ static int export_opts(int argc, char **argv, struct ferry_export_sel *sel,
 
 int cmd_export(int argc, char **argv)
 {
+	struct ferry_vm_index ix = { .index_fd = -1, .overflow_fd = -1 };
 	struct ferry_export_sel sel = { 0 };
 	struct ferry_sc_enc_opts o = { .write = write_stdout };
 	struct ferry_flow_key *keys = NULL;
@@ -137,6 +129,8 @@ int cmd_export(int argc, char **argv)
 		ret = -ENOENT;
 		goto out;
 	}
+	if (!ferry_vm_index_open(&ix, ferryctl_instance))
+		sel.index = &ix;
 	now = ferry_now_ns();
 	ret = ferry_export_collect(ct_fd, cfg_fd, &sel, now, &keys, &flows, &n);
 	if (ret) {
@@ -162,6 +156,7 @@ int cmd_export(int argc, char **argv)
 	else
 		fprintf(stderr, "ferryctl export: %llu flows\n", (unsigned long long)n);
 out:
+	ferry_vm_index_close(&ix);
 	ferry_sc_enc_free(e);
 	free(keys);
 	free(flows);
@@ -182,6 +177,25 @@ static void print_report(const struct ferry_import_report *rep, int dry_run)
 		printf(" %s=%llu", ferry_import_reason_name(r),
 		       (unsigned long long)rep->count[r]);
 	putchar('\n');
+}
+
+/* Imported flows join the sets of their VMs in the index. */
+static int note_imported(int ct_fd, const struct ferry_sc_array *a)
+{
+	struct ferry_vm_index ix;
+	struct ferry_flow f;
+	__u64 i;
+	int err;
+
+	err = ferry_vm_index_open(&ix, ferryctl_instance);
+	for (i = 0; !err && i < a->n; i++)
+		if (!bpf_map_lookup_elem_flags(ct_fd, &a->keys[i], &f, BPF_F_LOCK) &&
+		    (f.flags & FERRY_FLOW_F_IMPORTED))
+			err = ferry_vm_index_note(&ix, &a->keys[i]);
+	ferry_vm_index_close(&ix);
+	if (err)
+		fprintf(stderr, "ferryctl import: the VM index: %s\n", strerror(-err));
+	return err;
 }
 
 /* The table's size bounds a bundle: more flows could never be installed. */
@@ -247,6 +261,8 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "ferryctl import: %s\n", err);
 	else
 		print_report(&rep, dry_run);
+	if (!ret && !dry_run)
+		ret = note_imported(ct_fd, &a);
 out:
 	free(rules);
 	free(a.keys);

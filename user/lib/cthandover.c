@@ -100,6 +100,52 @@ static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *
 	return 0;
 }
 
+/* Is k a flow of one of the selection's VMs before the i-th? */
+static int earlier_vm(const struct ferry_export_sel *sel, __u32 i,
+		      const struct ferry_flow_key *k)
+{
+	struct ferry_export_sel first = *sel;
+
+	first.n_vms = i;
+	return i && ferry_export_selects(&first, k);
+}
+
+/*
+ * The selection's flows through the index: each VM's set, each key looked
+ * up in the table (a flow between two selected VMs is taken once).
+ * -ENOENT or -EOVERFLOW: a VM's set is missing or incomplete.
+ */
+static int collect_indexed(int ct_fd, struct collect_ctx *c)
+{
+	const struct ferry_export_sel *sel = c->sel;
+	struct ferry_flow_key *keys;
+	struct ferry_vm_key vk;
+	struct ferry_flow f;
+	__u64 n, j;
+	__u32 i;
+	int err = 0;
+
+	for (i = 0; i < sel->n_vms && !err; i++) {
+		ferry_vm_key_make(&vk, sel->vm_zone[i], sel->vm_family[i],
+				  sel->vm_addr[i]);
+		err = ferry_vm_index_keys(sel->index, &vk, &keys, &n);
+		if (err)
+			break;
+		for (j = 0; j < n && !err; j++) {
+			if (earlier_vm(sel, i, &keys[j]))
+				continue;
+			if (bpf_map_lookup_elem_flags(ct_fd, &keys[j], &f, BPF_F_LOCK)) {
+				if (errno != ENOENT)	/* else: gone since */
+					err = -errno;
+				continue;
+			}
+			err = collect_one(&keys[j], &f, c);
+		}
+		free(keys);
+	}
+	return err;
+}
+
 int ferry_export_collect(int ct_fd, int config_fd,
 			 const struct ferry_export_sel *sel, __u64 now_ns,
 			 struct ferry_flow_key **keys, struct ferry_flow **flows,
@@ -113,7 +159,14 @@ int ferry_export_collect(int ct_fd, int config_fd,
 	if (err)
 		return err;
 	c.committed = cfg.import_gen;
-	err = ferry_ct_foreach(ct_fd, collect_one, &c);
+	err = -ENOENT;
+	if (sel->index && sel->n_vms)
+		err = collect_indexed(ct_fd, &c);
+	if (err == -ENOENT || err == -EOVERFLOW) {
+		/* Not (fully) indexed: walk the whole table instead. */
+		c.n = 0;
+		err = ferry_ct_foreach(ct_fd, collect_one, &c);
+	}
 	if (err) {
 		free(c.keys);
 		free(c.flows);

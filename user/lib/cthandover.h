@@ -8,6 +8,7 @@
 #define FERRY_CTHANDOVER_H
 
 #include "ferry/layout.h"
+#include "vmindex.h"
 
 /* Which flows to export: all, a zone, or those of some VMs. */
 struct ferry_export_sel {
@@ -19,6 +20,9 @@ struct ferry_export_sel {
 	__u32 vm_zone[64];
 	__u8  vm_family[64];
 	__u8  vm_addr[64][16];
+	/* With an index, VMs whose addresses are registered there are read
+	 * from their sets; otherwise (NULL) the table is walked. */
+	const struct ferry_vm_index *index;
 };
 
 /* Does the flow (k, f) belong to the selection? */

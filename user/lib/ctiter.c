@@ -77,7 +77,7 @@ static int sweep_one(int ct_fd, const struct ferry_flow_key *k,
 	if (bpf_map_delete_elem(ct_fd, k))
 		return errno == ENOENT ? 0 : -errno;
 	st->removed++;
-	return 0;
+	return st->on_delete ? st->on_delete(k, &cur, st->ctx) : 0;
 }
 
 static int sweep_cb(const struct ferry_flow_key *k, const struct ferry_flow *f,
@@ -91,10 +91,13 @@ static int sweep_cb(const struct ferry_flow_key *k, const struct ferry_flow *f,
 	return sweep_one(st->ct_fd, k, f, st->now_ns, st);
 }
 
-int ferry_ct_sweep(int ct_fd, __u64 now_ns, struct ferry_sweep *st)
+int ferry_ct_sweep(int ct_fd, __u64 now_ns, ferry_ct_cb on_delete, void *ctx,
+		   struct ferry_sweep *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->ct_fd = ct_fd;
 	st->now_ns = now_ns;
+	st->on_delete = on_delete;
+	st->ctx = ctx;
 	return ferry_ct_foreach(ct_fd, sweep_cb, st);
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "soaconfig.h"
+#include "vmindex.h"
 
 #define SOA_CHILDREN_MAX	8	/* control commands running at once */
 
@@ -28,6 +29,7 @@ struct soa {
 	uid_t owner;
 	/* the datapath's maps, open for the agent's life */
 	int ct_fd, config_fd, rulesets_fd, ifzones_fd;
+	struct ferry_vm_index vm_index;
 	/* event sources */
 	int epfd, sigfd, gc_fd, ctl_fd;
 	char ctl_path[FERRY_SOA_SOCK_MAX];
