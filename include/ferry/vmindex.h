@@ -4,7 +4,8 @@
  * registered, a set of the keys of the flows that have it as an endpoint,
  * so that exporting one VM's flows costs in proportion to its flows, not
  * to the table. Outer map ferry_vm_index: struct ferry_vm_key -> an inner
- * hash of struct ferry_flow_key -> __u32 (1). The datapath adds the key of
+ * hash of struct ferry_flow_key -> __u32 (1), sized per VM (reading a set
+ * costs in proportion to its size). The datapath adds the key of
  * each new flow; the sweep removes expired ones; an inner set that is full
  * is counted in ferry_vm_overflow and its VM is exported by a full walk.
  */
@@ -14,7 +15,8 @@
 #include <linux/types.h>
 
 #define FERRY_VM_MAX		4096	/* VM addresses indexed */
-#define FERRY_VM_FLOWS_MAX	262144	/* flows per VM address */
+#define FERRY_VM_FLOWS_MAX	1048576	/* flows per VM address, at most */
+#define FERRY_VM_FLOWS_DEFAULT	32768	/* unless asked otherwise */
 
 struct ferry_vm_key {
 	__u32 zone;

@@ -106,12 +106,12 @@ static void test_new_flows_are_noted(void **state)
 	__u64 found;
 
 	vm(&vk, "0:198.18.0.10");
-	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, &found), 0);
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found), 0);
 	assert_int_equal(found, 0);
-	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, &found),
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found),
 			 -EEXIST);
 	vm(&vk, "0:2001:db8::10");
-	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, &found), 0);
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found), 0);
 
 	assert_int_equal(dpt_handshake(d, &a1, 100, 200), 0);
 	assert_int_equal(dpt_handshake(d, &a2, 100, 200), 0);	/* A answers */
@@ -123,7 +123,7 @@ static void test_new_flows_are_noted(void **state)
 
 	/* B registered now: its two flows are found in the table. */
 	vm(&vk, "0:198.18.0.20");
-	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, &found), 0);
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found), 0);
 	assert_int_equal(found, 2);
 	assert_int_equal(set_size(d, "0:198.18.0.20"), 2);
 
@@ -150,7 +150,7 @@ static void test_sweep_forgets(void **state)
 	__u64 found;
 
 	vm(&vk, "0:198.18.0.10");
-	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, &found), 0);
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found), 0);
 	assert_int_equal(dpt_handshake(d, &a1, 100, 200), 0);
 	assert_pass(d, &u, FERRY_PASS_NEW);
 	assert_int_equal(set_size(d, "0:198.18.0.10"), 2);

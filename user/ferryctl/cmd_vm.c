@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "datapath.h"
 #include "ferryctl.h"
+#include "numparse.h"
 #include "vmindex.h"
 
 static int print_vm(const struct ferry_vm_key *vk, __u64 keys, __u64 missed,
@@ -24,7 +25,8 @@ static int print_vm(const struct ferry_vm_key *vk, __u64 keys, __u64 missed,
 	return 0;
 }
 
-static int vm_change(struct ferry_vm_index *ix, int add, const char *spec)
+static int vm_change(struct ferry_vm_index *ix, int add, const char *spec,
+		     __u32 max_flows)
 {
 	struct ferry_vm_key vk;
 	__u64 found = 0;
@@ -45,7 +47,7 @@ static int vm_change(struct ferry_vm_index *ix, int add, const char *spec)
 	ct_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_ct");
 	cfg_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_config");
 	err = ct_fd < 0 ? ct_fd : cfg_fd < 0 ? cfg_fd :
-	      ferry_vm_index_add(ix, ct_fd, cfg_fd, &vk, &found);
+	      ferry_vm_index_add(ix, ct_fd, cfg_fd, &vk, max_flows, &found);
 	if (err)
 		fprintf(stderr, "ferryctl vm add %s: %s\n", spec,
 			err == -EEXIST ? "already registered" : strerror(-err));
@@ -62,11 +64,24 @@ static int vm_change(struct ferry_vm_index *ix, int add, const char *spec)
 int cmd_vm(int argc, char **argv)
 {
 	struct ferry_vm_index ix;
+	__u32 max_flows = 0;
 	int i, err, add;
 
+	if (argc > 3 && !strcmp(argv[2], "--max-flows")) {
+		if (strcmp(argv[1], "add") ||
+		    ferry_parse_u32(argv[3], FERRY_VM_FLOWS_MAX, &max_flows) ||
+		    !max_flows) {
+			fprintf(stderr, "ferryctl vm add --max-flows '%s': 1..%u\n",
+				argv[3], FERRY_VM_FLOWS_MAX);
+			return 2;
+		}
+		memmove(argv + 2, argv + 4, (argc - 4) * sizeof(*argv));
+		argc -= 2;
+	}
 	if (argc < 2 || (strcmp(argv[1], "list") && argc < 3) ||
 	    (!strcmp(argv[1], "list") && argc > 2)) {
-		fprintf(stderr, "usage: ferryctl vm add|del ZONE:ADDR... | ferryctl vm list\n");
+		fprintf(stderr, "usage: ferryctl vm add [--max-flows N] ZONE:ADDR... | "
+			"vm del ZONE:ADDR... | vm list\n");
 		return 2;
 	}
 	add = !strcmp(argv[1], "add");
@@ -83,7 +98,7 @@ int cmd_vm(int argc, char **argv)
 	if (!strcmp(argv[1], "list"))
 		err = ferry_vm_index_foreach(&ix, print_vm, NULL);
 	for (i = 2; i < argc && !err; i++)
-		err = vm_change(&ix, add, argv[i]);
+		err = vm_change(&ix, add, argv[i], max_flows);
 	ferry_vm_index_close(&ix);
 	return err == -EINVAL ? 2 : err ? 1 : 0;
 }

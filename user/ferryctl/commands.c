@@ -40,7 +40,8 @@ static const struct ferryctl_command commands[] = {
 	{ "import", cmd_import, FERRYCTL_AGENT | FERRYCTL_WRITES,
 	  "import [--dry-run] < BUNDLE: checked against the rules, all or nothing visible" },
 	{ "vm", cmd_vm, FERRYCTL_AGENT,
-	  "vm add|del ZONE:ADDR... | vm list: VM addresses whose flows are indexed for export" },
+	  "vm add [--max-flows N] ZONE:ADDR... | vm del ZONE:ADDR... | vm list: "
+	  "VM addresses whose flows are indexed for export" },
 	{ "agent", cmd_agent_only, FERRYCTL_AGENT,
 	  "agent: the agent's own status (pid, sweeps, reloads)" },
 	{ "reload", cmd_agent_only, FERRYCTL_AGENT,

@@ -249,10 +249,14 @@ static int table_room(int ct_fd, __u64 *room)
 	return 0;
 }
 
-/* Decide each flow; *verdict[i] gets its reason. */
+/*
+ * Decide each flow by itself; *verdict[i] gets its reason. Whether its key
+ * is taken is found when it is inserted (BPF_NOEXIST), or here for a dry
+ * run, which inserts nothing.
+ */
 static void check_flows(int ct_fd, struct ferry_flow_key *keys,
 			struct ferry_flow *flows, __u64 n, __u64 now,
-			const struct ferry_rule *rules, __u32 nrules,
+			const struct ferry_rule *rules, __u32 nrules, int dry_run,
 			__u8 *verdict, struct ferry_import_report *rep)
 {
 	struct ferry_flow existing;
@@ -265,7 +269,7 @@ static void check_flows(int ct_fd, struct ferry_flow_key *keys,
 			verdict[i] = FERRY_IMPORT_EXPIRED;
 		else if (!ferry_policy_allows(rules, nrules, &p))
 			verdict[i] = FERRY_IMPORT_DENIED;
-		else if (!bpf_map_lookup_elem(ct_fd, &keys[i], &existing))
+		else if (dry_run && !bpf_map_lookup_elem(ct_fd, &keys[i], &existing))
 			verdict[i] = FERRY_IMPORT_EXISTS;
 		else
 			verdict[i] = FERRY_IMPORT_ACCEPTED;
@@ -284,10 +288,14 @@ static void remove_accepted(int ct_fd, const struct ferry_flow_key *keys,
 			bpf_map_delete_elem(ct_fd, &keys[i]);
 }
 
-/* Insert the accepted flows as batch gen; on failure remove them again. */
+/*
+ * Insert the accepted flows as batch gen, never over an entry: a key taken
+ * meanwhile turns its verdict to exists. On failure remove them again.
+ */
 static int insert_batch(int ct_fd, const struct ferry_flow_key *keys,
-			struct ferry_flow *flows, const __u8 *verdict, __u64 n,
-			__u32 gen, char *err, size_t errlen)
+			struct ferry_flow *flows, __u8 *verdict, __u64 n,
+			__u32 gen, struct ferry_import_report *rep, char *err,
+			size_t errlen)
 {
 	__u64 i;
 
@@ -299,6 +307,13 @@ static int insert_batch(int ct_fd, const struct ferry_flow_key *keys,
 		memset(&flows[i].lock, 0, sizeof(flows[i].lock));
 		if (bpf_map_update_elem(ct_fd, &keys[i], &flows[i], BPF_NOEXIST)) {
 			int ret = -errno;
+
+			if (ret == -EEXIST) {
+				verdict[i] = FERRY_IMPORT_EXISTS;
+				rep->count[FERRY_IMPORT_ACCEPTED]--;
+				rep->count[FERRY_IMPORT_EXISTS]++;
+				continue;
+			}
 
 			remove_accepted(ct_fd, keys, verdict, i);
 			return fail(err, errlen, ret, "inserting flow %llu: %s "
@@ -337,7 +352,8 @@ int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
 		free(t.stale);
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
-	check_flows(ct_fd, keys, flows, n, ferry_now_ns(), rules, nrules, verdict, rep);
+	check_flows(ct_fd, keys, flows, n, ferry_now_ns(), rules, nrules, dry_run,
+		    verdict, rep);
 	accepted = rep->count[FERRY_IMPORT_ACCEPTED];
 	if (t.entries - t.n_stale + accepted > room) {
 		ret = fail(err, errlen, -ENOSPC, "%llu flows do not fit: the table holds "
@@ -352,7 +368,7 @@ int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
 	/* An import that died before committing left invisible entries. */
 	remove_keys(ct_fd, t.stale, t.n_stale);
 	ret = insert_batch(ct_fd, keys, flows, verdict, n, cfg.import_gen + 1,
-			   err, errlen);
+			   rep, err, errlen);
 	if (ret)
 		goto out_free;
 	/* The commit: one update makes the whole batch visible. */

@@ -145,19 +145,21 @@ static int backfill_one(const struct ferry_flow_key *k, const struct ferry_flow 
 }
 
 int ferry_vm_index_add(const struct ferry_vm_index *ix, int ct_fd, int config_fd,
-		       const struct ferry_vm_key *vk, __u64 *found)
+		       const struct ferry_vm_key *vk, __u32 max_flows, __u64 *found)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
 	struct backfill_ctx b = { .vk = vk };
 	__u32 id;
 	int fd, err;
 
+	if (max_flows > FERRY_VM_FLOWS_MAX)
+		return -E2BIG;
 	if (!bpf_map_lookup_elem(ix->index_fd, vk, &id))
 		return -EEXIST;
 	set_btf(ct_fd, &opts);
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "ferry_vm_flows",
 			    sizeof(struct ferry_flow_key), sizeof(__u32),
-			    FERRY_VM_FLOWS_MAX, &opts);
+			    max_flows ?: FERRY_VM_FLOWS_DEFAULT, &opts);
 	if (opts.btf_fd)
 		close(opts.btf_fd);
 	if (fd < 0)

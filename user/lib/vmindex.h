@@ -23,13 +23,14 @@ int ferry_vm_index_open(struct ferry_vm_index *ix, const char *instance);
 void ferry_vm_index_close(struct ferry_vm_index *ix);
 
 /*
- * Register VM address vk: create its set, link it into the index, turn on
+ * Register VM address vk: create its set for max_flows flows (0: the
+ * default, FERRY_VM_FLOWS_DEFAULT), link it into the index, turn on
  * noting in the datapath (config_fd), then add the flows the table holds
  * already (a walk of ct_fd, once). *found gets their number. -EEXIST if
  * vk is registered. 0 or -errno.
  */
 int ferry_vm_index_add(const struct ferry_vm_index *ix, int ct_fd, int config_fd,
-		       const struct ferry_vm_key *vk, __u64 *found);
+		       const struct ferry_vm_key *vk, __u32 max_flows, __u64 *found);
 int ferry_vm_index_del(const struct ferry_vm_index *ix,
 		       const struct ferry_vm_key *vk);
 
