@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define FERRY_LAYOUT_VERSION	1
+#define FERRY_LAYOUT_VERSION	2
 #define FERRY_META_MAGIC	0x46455259u	/* "FERY" */
 
 #define FERRY_PIN_ROOT		"/sys/fs/bpf/ferry"
@@ -25,6 +25,7 @@
 /* In a rule: match every zone. */
 #define FERRY_ZONE_ANY		0xffffffffu
 
+#include "ferry/nat.h"
 #include "ferry/flow.h"
 #include "ferry/rule.h"
 #include "ferry/stats.h"
