@@ -5,6 +5,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "ctiter.h"
+#include "natconfig.h"
 #include "log.h"
 
 #define CT_BATCH	4096
@@ -59,7 +60,9 @@ out_free:
 struct sweep_ctx {
 	__u64 now;
 	struct ferry_flow_key *keys;
+	struct ferry_flow_key *rkeys;	/* translated keys; zone ~0: none */
 	__u32 n, cap;
+	int nat;
 };
 
 static int collect_expired(const struct ferry_flow_key *k,
@@ -76,15 +79,53 @@ static int collect_expired(const struct ferry_flow_key *k,
 		if (!p)
 			return -ENOMEM;
 		s->keys = p;
+		if (s->nat) {
+			p = realloc(s->rkeys, cap * sizeof(*s->rkeys));
+			if (!p)
+				return -ENOMEM;
+			s->rkeys = p;
+		}
 		s->cap = cap;
 	}
+	if (s->nat && ferry_nat_xlat_key(k, f, &s->rkeys[s->n]))
+		s->rkeys[s->n].zone = FERRY_ZONE_ANY;
 	s->keys[s->n++] = *k;
 	return 0;
 }
 
+/*
+ * The reverse entries of the deleted flows: only those that still name
+ * their flow, and whose flow was not created anew meanwhile (by the
+ * datapath, with the same key and translation).
+ */
+static void sweep_rev(int ct_fd, int rev_fd, const struct sweep_ctx *s)
+{
+	struct ferry_flow_key v, again;
+	struct ferry_flow f;
+	__u32 i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->rkeys[i].zone == FERRY_ZONE_ANY)
+			continue;
+		if (bpf_map_lookup_elem(rev_fd, &s->rkeys[i], &v) ||
+		    memcmp(&v, &s->keys[i], sizeof(v)))
+			continue;
+		if (!bpf_map_lookup_elem(ct_fd, &s->keys[i], &f) &&
+		    !ferry_nat_xlat_key(&s->keys[i], &f, &again) &&
+		    !memcmp(&again, &s->rkeys[i], sizeof(again)))
+			continue;
+		bpf_map_delete_elem(rev_fd, &s->rkeys[i]);
+	}
+}
+
 int ferry_ct_sweep(int ct_fd, __u64 now_ns, __u32 *removed)
 {
-	struct sweep_ctx s = { .now = now_ns };
+	return ferry_ct_sweep_nat(ct_fd, -1, now_ns, removed);
+}
+
+int ferry_ct_sweep_nat(int ct_fd, int rev_fd, __u64 now_ns, __u32 *removed)
+{
+	struct sweep_ctx s = { .now = now_ns, .nat = rev_fd >= 0 };
 	__u32 done = 0, count, i;
 	int err;
 
@@ -109,7 +150,10 @@ int ferry_ct_sweep(int ct_fd, __u64 now_ns, __u32 *removed)
 		count++;	/* skip the key that vanished */
 	}
 	*removed = done;
+	if (rev_fd >= 0)
+		sweep_rev(ct_fd, rev_fd, &s);
 out_free:
 	free(s.keys);
+	free(s.rkeys);
 	return err;
 }

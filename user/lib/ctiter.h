@@ -15,6 +15,8 @@ int ferry_ct_foreach(int ct_fd, ferry_ct_cb cb, void *ctx);
 
 /* Delete flows that expired before now_ns; *removed gets the count. */
 int ferry_ct_sweep(int ct_fd, __u64 now_ns, __u32 *removed);
+/* The same, and the NAT reverse entries (map rev_fd) of the flows deleted. */
+int ferry_ct_sweep_nat(int ct_fd, int rev_fd, __u64 now_ns, __u32 *removed);
 
 /* CLOCK_MONOTONIC now, the datapath's clock. */
 __u64 ferry_now_ns(void);
