@@ -84,12 +84,15 @@ static int ct_list(int json)
 
 static int ct_gc(void)
 {
-	int fd = open_map("ferry_ct"), err;
+	int fd = open_map("ferry_ct"), err, rev;
 	__u32 removed;
 
 	if (fd < 0)
 		return 1;
-	err = ferry_ct_sweep(fd, ferry_now_ns(), &removed);
+	rev = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_rev");
+	err = ferry_ct_sweep_nat(fd, rev, ferry_now_ns(), &removed);
+	if (rev >= 0)
+		close(rev);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "ferryctl ct gc: %s\n", strerror(-err));

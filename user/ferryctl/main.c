@@ -20,10 +20,14 @@ static const struct {
 	{ "load", cmd_load, "load [--ct-max N] [--iface IF]... [--tc IF[:egress]]... "
 			    "[--zone IF[.VLAN]=ZONE]... [--rules FILE] "
 			    "[--timeout STATE=SECONDS]... [--xdp-mode auto|native|generic] "
-			    "[--fast-forward|--no-fast-forward]" },
+			    "[--fast-forward|--no-fast-forward] "
+			    "[--snat ZONE:ADDR[-ADDR][:PORTLO-PORTHI][@SRC/LEN]]... "
+			    "[--dnat ZONE:tcp|udp:EXTADDR:PORT=INTADDR:PORT[,INTADDR:PORT...]]... "
+			    "(IPv6 addresses in brackets)" },
 	{ "unload", cmd_unload, "unload: detach everywhere and remove pinned state" },
 	{ "status", cmd_status, "status: layout, table use, attachments" },
 	{ "ct", cmd_ct, "ct list [--json] | ct gc" },
+	{ "nat", cmd_nat, "nat pools [--json] | nat forwards: SNAT pool use, DNAT forwards" },
 	{ "stats", cmd_stats, "stats [--json]: packets and bytes per verdict reason" },
 	{ "rules", cmd_rules, "rules show | rules load FILE" },
 	{ "export", cmd_export, "export [--zone Z | --vm ZONE:ADDR...] [--zlib 1..9] > BUNDLE" },
