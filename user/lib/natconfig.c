@@ -60,7 +60,7 @@ static int parse_addr(char **p, __u8 *family, __u8 *addr, char *err,
 	memcpy(buf, s, n);
 	buf[n] = 0;
 	if (inet_pton(AF_INET, buf, addr) != 1)
-		return nat_err(err, errlen, "'%s' is not an IPv4 address", buf);
+		return nat_err(err, errlen, "'%s' is not an IPv4 address (IPv6 goes in brackets)", buf);
 	if (*family == FERRY_AF_INET6)
 		return nat_err(err, errlen, "'%s': IPv4 and IPv6 mixed", buf);
 	*family = FERRY_AF_INET;
@@ -238,7 +238,7 @@ int ferry_nat_parse_dnat(const char *text, struct ferry_nat_fwd_entry *e,
 		struct ferry_nat_backend *b;
 
 		if (e->fwd.nbackends == FERRY_NAT_BACKENDS_MAX)
-			return nat_err(err, errlen, "'%s': more than 16 backends", text);
+			return nat_err(err, errlen, "more than %d backends", FERRY_NAT_BACKENDS_MAX);
 		b = &e->fwd.be[e->fwd.nbackends];
 		ret = parse_addr(&p, &family, b->addr, err, errlen);
 		if (!ret)
