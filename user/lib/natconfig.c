@@ -163,7 +163,7 @@ int ferry_nat_parse_snat(const char *text, struct ferry_nat_pool_entry *e,
 		if (ret)
 			return ret;
 		if (phi < plo)
-			return nat_err(err, errlen, "'%s': port range ends before it starts", text);
+			return nat_err(err, errlen, "port range %u-%u ends before it starts", plo, phi);
 	}
 	if (*p == '@') {
 		p++;
