@@ -147,6 +147,10 @@ struct ferry_work {
 	/* a new flow between ferry_decide() and ferry_commit() */
 	__u32 zone;
 	__u32 replace;
+	/* a packet of a NAT flow between ferry_decide() and the rewrite */
+	__u8 nat_dir;
+	__u8 nat_xside;
+	__u8 pad[6];
 };
 
 struct {

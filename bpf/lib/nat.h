@@ -23,6 +23,11 @@
 #include "lib/ct.h"
 #include "lib/csum.h"
 
+/* ferry_pkt.nat */
+#define FERRY_NAT_PLANNED	1	/* ferry_work.xo (and xi) hold the rewrite */
+#define FERRY_NAT_FROM_FLOW	2	/* plan it from the flow: ferry_work.key or,
+					 * if nat_xside, okey; nat_dir */
+
 static __always_inline __u32 ferry_nat_mix(__u32 h, __u32 v)
 {
 	h ^= v;
@@ -491,12 +496,22 @@ static __always_inline int ferry_nat_rewrite_error(void *data, void *data_end,
 /* Apply the planned rewrite to the frame. 0, or -1 if it cannot be done. */
 static __always_inline int ferry_nat_rewrite(void *data, void *data_end,
 					     const struct ferry_pkt *pkt,
-					     const struct ferry_work *w)
+					     struct ferry_work *w)
 {
 	int v6 = pkt->t.family == FERRY_AF_INET6;
 	__u64 pseudo, hdr, delta = 0;
+	struct ferry_flow_key *k;
+	struct ferry_flow *f;
 	void *l3, *l4;
 	__u32 off;
+
+	if (pkt->nat == FERRY_NAT_FROM_FLOW) {
+		k = w->nat_xside ? &w->okey : &w->key;
+		f = bpf_map_lookup_elem(&ferry_ct, k);
+		if (!f || !f->nat.kind)
+			return -1;	/* deleted just now */
+		ferry_nat_plan(&w->xo, f, k, w->nat_dir, w->nat_xside);
+	}
 
 	off = pkt->l3_off;
 	if (off > 64)

@@ -66,7 +66,7 @@ struct ferry_pkt {
 	__u8  tcp_flags;	/* FIN..CWR as in the header's byte 13 */
 	__u8  wscale;		/* window scale option, if has_wscale */
 	__u8  has_wscale;
-	__u8  nat;		/* set by ferry_decide: rewrite per ferry_work.xo/xi */
+	__u8  nat;		/* FERRY_NAT_PLANNED / _FROM_FLOW (lib/nat.h) */
 	__u8  pad[2];
 	__u32 seq;
 	__u32 ack;
