@@ -64,7 +64,7 @@ static void test_snat_refused(void **state)
 	(void)state;
 	snat_err("", "expected a zone");
 	snat_err("x:198.18.5.1", "zone");
-	snat_err("0:198.18.5.1:30000-20000", "port range ends before it starts");
+	snat_err("0:198.18.5.1:30000-20000", "port range 30000-20000 ends before it starts");
 	snat_err("0:198.18.5.1:0-10", "port must be 1..65535");
 	snat_err("0:198.18.5.1:10", "expected '-'");
 	snat_err("0:2001:db8::1", "IPv6 goes in brackets");
