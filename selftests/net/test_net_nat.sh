@@ -163,8 +163,9 @@ before=$(bpftool -j map dump pinned /sys/fs/bpf/ferry/$INSTANCE/ferry_nat_rev | 
 ferry ct gc
 after=$(bpftool -j map dump pinned /sys/fs/bpf/ferry/$INSTANCE/ferry_nat_rev | jq length)
 n=$(ferry ct list --json | jq '[.[] | select(.proto == "udp")] | length')
-check "gc removed the UDP flow ($n left) and its reverse entry ($before -> $after)" \
-	[ "$n" -eq 0 -a "$after" -eq $((before - 1)) ]
+# (on a slow machine other flows, closed ones, may have expired too)
+check "gc removed the UDP flow ($n left) and reverse entries ($before -> $after)" \
+	[ "$n" -eq 0 -a "$after" -lt "$before" ]
 nnat=$(ferry ct list --json | jq '[.[] | select(.nat)] | length')
 check "reverse entries ($after) still match the translated flows ($nnat)" [ "$after" -eq "$nnat" ]
 echo "all checks passed"
