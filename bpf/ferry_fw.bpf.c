@@ -36,6 +36,8 @@ int ferry_xdp(struct xdp_md *ctx)
 	int reason;
 
 	reason = ferry_firewall(data, data_end, len, ctx->ingress_ifindex, &pkt);
+	if (pkt.nat && ferry_is_pass(reason) && ferry_nat_xdp(ctx, &pkt))
+		reason = FERRY_DROP_MALFORMED;
 	ferry_count(reason, len);
 	if (!ferry_is_pass(reason))
 		return XDP_DROP;
@@ -62,6 +64,8 @@ int ferry_tc(struct __sk_buff *skb)
 	data_end = (void *)(long)skb->data_end;
 	len = ferry_frame_len(skb->len);
 	reason = ferry_firewall(data, data_end, len, skb->ifindex, &pkt);
+	if (pkt.nat && ferry_is_pass(reason) && ferry_nat_tc(skb, &pkt))
+		reason = FERRY_DROP_MALFORMED;
 	ferry_count(reason, len);
 	return ferry_is_pass(reason) ? TC_ACT_OK : TC_ACT_SHOT;
 }

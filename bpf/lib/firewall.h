@@ -17,6 +17,7 @@
 #include "lib/ct.h"
 #include "lib/policy.h"
 #include "lib/vmindex.h"
+#include "lib/nat.h"
 
 /* The zone of a packet; with no zone configured (one tenant), no lookup. */
 static __always_inline __u32 ferry_zone_of(const struct ferry_config *cfg,
@@ -59,20 +60,41 @@ static __always_inline void ferry_log_rule(const struct ferry_pkt *pkt,
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* An ICMP error passes if the packet it quotes belongs to a tracked flow. */
-static __always_inline int ferry_related(const struct ferry_pkt *pkt,
+/*
+ * An ICMP error passes if the packet it quotes belongs to a tracked flow,
+ * quoted as seen on either side of the flow's translation.
+ */
+static __always_inline int ferry_related(struct ferry_pkt *pkt,
 					 struct ferry_work *w,
 					 const struct ferry_config *cfg, __u32 zone,
 					 __u64 now)
 {
+	struct ferry_flow_key *k = &w->key;
 	struct ferry_flow *f;
+	int src_lo, dir;
 
-	ferry_ct_key(&w->key, &pkt->inner, zone);
+	src_lo = ferry_ct_key(&w->key, &pkt->inner, zone);
 	f = bpf_map_lookup_elem(&ferry_ct, &w->key);
-	if (!f || now > f->expires_ns || ferry_ct_pending(f, cfg))
+	if (!f) {
+		f = ferry_nat_find(w, &w->key);
+		if (!f)
+			return FERRY_DROP_UNRELATED_ICMP;
+		k = &w->okey;
+		dir = ferry_nat_dir_x(f, &pkt->inner);
+	} else {
+		dir = src_lo == f->orig_lo ? FERRY_DIR_ORIG : FERRY_DIR_REPLY;
+	}
+	if (now > f->expires_ns || ferry_ct_pending(f, cfg))
 		return FERRY_DROP_UNRELATED_ICMP;
+	if (f->nat.kind) {
+		ferry_nat_plan_error(pkt, w, f, k, dir, k == &w->okey);
+		pkt->nat = FERRY_NAT_PLANNED;
+	}
 	return FERRY_PASS_RELATED;
 }
+
+/* ferry_decide(): a new flow is allowed, ferry_commit() creates it. */
+#define FERRY_NEW_COMMIT	0x100
 
 /* A packet that no live flow knows: the rules decide. */
 static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
@@ -83,7 +105,6 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 {
 	struct ferry_policy_ctx pc = { .pkt = pkt, .zone = zone };
 	struct ferry_flow *f = (struct ferry_flow *)w->flow;
-	long err;
 
 	if (!ferry_ct_may_create(pkt))	/* a bare SYN, an ICMP query, ... */
 		return FERRY_DROP_INVALID;
@@ -98,14 +119,52 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 
 	__builtin_memset(f, 0, sizeof(*f));
 	ferry_ct_init(f, src_lo, pkt, cfg, now, pc.rule_id);
+	w->zone = zone;
+	w->replace = replace;
+	return FERRY_NEW_COMMIT;
+}
+
+/*
+ * The second half of a new flow allowed by ferry_decide(): its NAT binding
+ * (policy saw the destination the client addressed, pre-DNAT) and its
+ * entry. A global function of its own, called from the entry program, so
+ * that its stack does not add to ferry_decide()'s.
+ */
+__attribute__((noinline))
+int ferry_commit(struct ferry_pkt *pkt)
+{
+	const struct ferry_config *cfg;
+	struct ferry_work *w;
+	struct ferry_flow *f;
+	__u32 zero = 0;
+	long err;
+	int ret;
+
+	w = bpf_map_lookup_elem(&ferry_work, &zero);
+	if (!pkt || !w)
+		return FERRY_DROP_INVALID;
+	f = (struct ferry_flow *)w->flow;
+	ret = ferry_nat_bind(pkt, w, w->zone);
+	if (ret != FERRY_PASS_NEW)
+		return ret;
 	err = bpf_map_update_elem(&ferry_ct, &w->key, f,
-				  replace ? BPF_ANY : BPF_NOEXIST);
-	/* -EEXIST: another CPU created it just now; its first packet won.
-	 * Any other failure (-E2BIG when full) means no state: drop. */
-	if (err && err != -EEXIST)
+				  w->replace ? BPF_ANY : BPF_NOEXIST);
+	if (err && f->nat.kind)	/* give the claimed translation back */
+		bpf_map_delete_elem(&ferry_nat_rev, &w->rkey);
+	/* -EEXIST: another CPU created it just now; its first packet won
+	 * (with a translation, ours is void: drop, the next packet finds
+	 * the flow). Any other failure (-E2BIG when full) means no state. */
+	if (err == -EEXIST)
+		return f->nat.kind ? FERRY_DROP_INVALID : FERRY_PASS_NEW;
+	if (err)
 		return FERRY_DROP_TABLE_FULL;
-	if (!err)
+	cfg = bpf_map_lookup_elem(&ferry_config, &zero);
+	if (cfg)
 		ferry_vm_note(w, cfg);
+	if (f->nat.kind) {
+		ferry_nat_plan(&w->xo, f, &w->key, FERRY_DIR_ORIG, 0);
+		pkt->nat = FERRY_NAT_PLANNED;
+	}
 	return FERRY_PASS_NEW;
 }
 
@@ -120,10 +179,11 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 {
 	const struct ferry_config *cfg;
 	struct ferry_work *w;
+	struct ferry_flow_key *k;
 	struct ferry_flow *f;
 	__u32 zero = 0, zone;
+	int src_lo, xside, dir;
 	__u64 now;
-	int src_lo;
 
 	if (!pkt)
 		return FERRY_DROP_INVALID;
@@ -134,29 +194,74 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 	zone = ferry_zone_of(cfg, ifindex, pkt->vlan);
 	now = ferry_now();
 
-	if (pkt->icmp_error)
-		return ferry_related(pkt, w, cfg, zone, now);
-
 	src_lo = ferry_ct_key(&w->key, &pkt->t, zone);
 	f = bpf_map_lookup_elem(&ferry_ct, &w->key);
-	if (!f)
-		return ferry_new_flow(pkt, w, src_lo, zone, ifindex, cfg, now, 0);
+	xside = 0;
+	k = &w->key;
+	if (!f) {
+		/* the translated side of a NAT flow? */
+		f = ferry_nat_find(w, &w->key);
+		if (!f)
+			return ferry_new_flow(pkt, w, src_lo, zone, ifindex, cfg,
+					      now, 0);
+		xside = 1;
+		k = &w->okey;
+	}
 	/* Part of an import not yet complete: as if absent, but its key is
 	 * taken, so nothing may be created in its place either. */
 	if (ferry_ct_pending(f, cfg))
 		return FERRY_DROP_INVALID;
 
-	switch (ferry_ct_update(f, src_lo, pkt, cfg, now)) {
+	if (xside)
+		dir = ferry_nat_dir_x(f, &pkt->t);
+	else
+		dir = src_lo == f->orig_lo ? FERRY_DIR_ORIG : FERRY_DIR_REPLY;
+	switch (ferry_ct_update(f, dir == FERRY_DIR_ORIG ? f->orig_lo : !f->orig_lo,
+				pkt, cfg, now)) {
 	case FERRY_CT_OK:
+		if (f->nat.kind) {
+			/* planned by the rewrite: less stack here */
+			w->nat_dir = dir;
+			w->nat_xside = xside;
+			pkt->nat = FERRY_NAT_FROM_FLOW;
+		}
 		return FERRY_PASS_ESTABLISHED;
 	case FERRY_CT_OUT_OF_WINDOW:
 		return FERRY_DROP_OUT_OF_WINDOW;
 	case FERRY_CT_EXPIRED:
 	case FERRY_CT_REOPEN:
-		return ferry_new_flow(pkt, w, src_lo, zone, ifindex, cfg, now, 1);
+		/* The old flow goes with its translation; the packet starts
+		 * a flow of its own key. */
+		ferry_nat_forget(w, f, k);
+		if (xside)
+			bpf_map_delete_elem(&ferry_ct, &w->okey);
+		return ferry_new_flow(pkt, w, src_lo, zone, ifindex, cfg, now,
+				      !xside);
 	default:
 		return FERRY_DROP_INVALID;
 	}
+}
+
+/*
+ * An ICMP error: its own global function, called from the entry, so that
+ * the NAT lookup of its quote adds nothing to ferry_decide()'s stack
+ * (which 6.1 counts with the entry's and bpf_loop's against 512 bytes).
+ */
+__attribute__((noinline))
+int ferry_decide_related(struct ferry_pkt *pkt, __u32 ifindex)
+{
+	const struct ferry_config *cfg;
+	struct ferry_work *w;
+	__u32 zero = 0;
+
+	if (!pkt)
+		return FERRY_DROP_INVALID;
+	cfg = bpf_map_lookup_elem(&ferry_config, &zero);
+	w = bpf_map_lookup_elem(&ferry_work, &zero);
+	if (!cfg || !w)
+		return FERRY_DROP_INVALID;
+	return ferry_related(pkt, w, cfg, ferry_zone_of(cfg, ifindex, pkt->vlan),
+			     ferry_now());
 }
 
 /* The verdict reason for a frame; pkt (zeroed by the caller) gets what was
@@ -165,6 +270,8 @@ static __always_inline int ferry_firewall(void *data, void *data_end,
 					  __u32 frame_len, __u32 ifindex,
 					  struct ferry_pkt *pkt)
 {
+	int ret;
+
 	switch (ferry_parse(data, data_end, frame_len, pkt)) {
 	case FERRY_PARSE_OK:
 		break;
@@ -177,7 +284,12 @@ static __always_inline int ferry_firewall(void *data, void *data_end,
 	}
 	if (pkt->ndp)
 		return FERRY_PASS_NDP;
-	return ferry_decide(pkt, ifindex);
+	if (pkt->icmp_error)
+		return ferry_decide_related(pkt, ifindex);
+	ret = ferry_decide(pkt, ifindex);
+	if (ret == FERRY_NEW_COMMIT)
+		ret = ferry_commit(pkt);
+	return ret;
 }
 
 #endif

@@ -26,6 +26,37 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ferry_ct SEC(".maps");
 
+/*
+ * NAT reverse map: canonical key of a flow's translated tuple -> the flow's
+ * ferry_ct key (include/ferry/nat.h). Same size as ferry_ct, set by the
+ * loader; a plain hash for the same reasons.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ferry_flow_key);
+	__type(value, struct ferry_flow_key);
+	__uint(max_entries, 65536);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_nat_rev SEC(".maps");
+
+/* SNAT pools, one per zone and family; written by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ferry_nat_pool_key);
+	__type(value, struct ferry_nat_pool);
+	__uint(max_entries, 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_nat_pools SEC(".maps");
+
+/* DNAT forwards (port forwards, VIPs); written by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ferry_nat_fwd_key);
+	__type(value, struct ferry_nat_fwd);
+	__uint(max_entries, 4096);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_nat_fwds SEC(".maps");
+
 /* Rule-set maps: an array whose entry 0 is a struct ferry_ruleset_hdr
  * followed by the rules. Replaced as a whole through the outer map, which
  * makes an update atomic for the datapath. */
@@ -91,10 +122,36 @@ struct {
  * (on 6.1 including the bpf_loop callback's), too small for them as well.
  * The entry is raw bytes: a per-CPU map may not hold a bpf_spin_lock.
  */
+struct ferry_nat_xlat {
+	__u32 saddr[4];		/* new source and destination */
+	__u32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u32 pad;
+};
+
 struct ferry_work {
 	__u8 flow[sizeof(struct ferry_flow)];
 	struct ferry_flow_key key;
-	struct ferry_vm_key vm;
+	struct ferry_vm_key vm;		/* lib/vmindex.h */
+	/* NAT: the flow's ferry_ct key when the packet is on the translated
+	 * side, the translated key, and the rewrite of the packet (xo) and,
+	 * in an ICMP error, of the quoted packet (xi). */
+	struct ferry_flow_key okey;
+	struct ferry_flow_key rkey;
+	struct ferry_nat_xlat xo;
+	struct ferry_nat_xlat xi;
+	/* scratch of lib/nat.h, off the stack */
+	struct ferry_nat_fwd_key fk;
+	struct ferry_nat_pool_key pk;
+	__u8 xt[48];		/* a struct ferry_tuple */
+	/* a new flow between ferry_decide() and ferry_commit() */
+	__u32 zone;
+	__u32 replace;
+	/* a packet of a NAT flow between ferry_decide() and the rewrite */
+	__u8 nat_dir;
+	__u8 nat_xside;
+	__u8 pad[6];
 };
 
 struct {

@@ -66,10 +66,15 @@ struct ferry_pkt {
 	__u8  tcp_flags;	/* FIN..CWR as in the header's byte 13 */
 	__u8  wscale;		/* window scale option, if has_wscale */
 	__u8  has_wscale;
-	__u8  pad[3];
+	__u8  nat;		/* FERRY_NAT_PLANNED / _FROM_FLOW (lib/nat.h) */
+	__u8  pad[2];
 	__u32 seq;
 	__u32 ack;
 	__u16 win;
+	__u16 l3_off;		/* offsets from the frame's start: IP header, */
+	__u16 l4_off;		/* upper-layer header, */
+	__u16 in_l3_off;	/* in an ICMP error the quoted IP header */
+	__u16 in_l4_off;	/* and its upper-layer header */
 	__u16 pad2;
 	struct ferry_tuple inner;
 };
@@ -401,19 +406,21 @@ static __always_inline int ferry_parse_tcp(struct ferry_pkt *pkt, void *l4,
 
 /* The IP packet quoted by an ICMP error: its tuple, as the sender saw it. */
 static __always_inline int ferry_parse_inner(struct ferry_pkt *pkt, void *p,
-					     void *data_end)
+					     void *data, void *data_end)
 {
 	struct ferry_tuple *in = &pkt->inner;
 	__u32 inner_len;
 	int is_error, ret;
 	__u8 tp, cd;
 
+	pkt->in_l3_off = p - data;
 	if (pkt->t.family == FERRY_AF_INET)
 		ret = ferry_parse_ipv4(&p, data_end, in, &inner_len);
 	else
 		ret = ferry_parse_ipv6(&p, data_end, in, &inner_len);
 	if (ret != FERRY_PARSE_OK)
 		return ret;
+	pkt->in_l4_off = p - data;
 	ret = ferry_parse_ports(in, p, data_end, &is_error, &tp, &cd);
 	if (ret != FERRY_PARSE_OK)
 		return ret;
@@ -459,6 +466,8 @@ static __always_inline int ferry_parse(void *data, void *data_end,
 	if (ret != FERRY_PARSE_OK)
 		return ret;
 	hdrs = (p - data) - l3_off;
+	pkt->l3_off = l3_off;
+	pkt->l4_off = p - data;
 	if (pkt->l3_len > frame_len - l3_off || pkt->l3_len < hdrs)
 		return FERRY_PARSE_MALFORMED;
 
@@ -479,7 +488,8 @@ static __always_inline int ferry_parse(void *data, void *data_end,
 	}
 	if (is_error) {
 		pkt->icmp_error = 1;
-		return ferry_parse_inner(pkt, p + sizeof(struct icmphdr), data_end);
+		return ferry_parse_inner(pkt, p + sizeof(struct icmphdr), data,
+					 data_end);
 	}
 	return FERRY_PARSE_OK;
 }

@@ -5,6 +5,7 @@
 
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include "ferry/nat.h"
 
 /*
  * One entry per connection, found from either direction: the key is
@@ -88,6 +89,7 @@ struct ferry_flow {
 	__u32 rule_id;		/* rule that allowed the first packet */
 	__u32 import_gen;	/* imported in batch N: invisible to the datapath
 				 * until ferry_config.import_gen reaches N */
+	struct ferry_nat nat;	/* translation; set at creation, then fixed */
 };
 
 #endif

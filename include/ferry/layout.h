@@ -25,6 +25,7 @@
 /* In a rule: match every zone. */
 #define FERRY_ZONE_ANY		0xffffffffu
 
+#include "ferry/nat.h"
 #include "ferry/flow.h"
 #include "ferry/rule.h"
 #include "ferry/stats.h"

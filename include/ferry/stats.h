@@ -19,6 +19,8 @@ enum ferry_reason {
 	FERRY_DROP_MALFORMED,		/* truncated or inconsistent headers */
 	FERRY_DROP_FRAGMENT,		/* IP fragment (not reassembled) */
 	FERRY_DROP_UNRELATED_ICMP,	/* ICMP error about no tracked flow */
+	FERRY_DROP_NAT_EXHAUSTED,	/* new flow, no free SNAT port (or DNAT tuple taken) */
+	FERRY_DROP_NAT_HAIRPIN,		/* new flow to a DNAT forward from its own inside */
 	FERRY_REASON_MAX,
 };
 

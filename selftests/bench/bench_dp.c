@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -24,6 +25,7 @@
 #include "ferry_fw.skel.h"
 #include "ctconfig.h"
 #include "log.h"
+#include "natconfig.h"
 #include "numparse.h"
 #include "ruleset.h"
 #include "pktbuild.h"
@@ -315,6 +317,204 @@ static int bench_new_flows(struct bench *b, __u32 n)
 	return err;
 }
 
+/* --- NAT --- */
+
+static int map_fd(struct bench *b, const char *name)
+{
+	return bpf_map__fd(bpf_object__find_map_by_name(b->skel->obj, name));
+}
+
+static void clear_map(int fd, size_t key_size)
+{
+	__u8 k[128];
+
+	while (key_size <= sizeof(k) && !bpf_map_get_next_key(fd, NULL, k))
+		bpf_map_delete_elem(fd, k);
+}
+
+static void nat_reset(struct bench *b)
+{
+	clear_map(bpf_map__fd(b->skel->maps.ferry_ct), sizeof(struct ferry_flow_key));
+	clear_map(map_fd(b, "ferry_nat_rev"), sizeof(struct ferry_flow_key));
+	clear_map(map_fd(b, "ferry_nat_pools"), sizeof(struct ferry_nat_pool_key));
+	clear_map(map_fd(b, "ferry_nat_fwds"), sizeof(struct ferry_nat_fwd_key));
+}
+
+static int nat_pool(struct bench *b, const char *spec)
+{
+	struct ferry_nat_pool_entry e;
+	char err[FERRY_NAT_ERR_MAX];
+
+	if (ferry_nat_parse_snat(spec, &e, err, sizeof(err))) {
+		pr_warn("bench: %s\n", err);
+		return -EINVAL;
+	}
+	return ferry_nat_pool_write(map_fd(b, "ferry_nat_pools"), &e);
+}
+
+static int nat_fwd(struct bench *b, const char *spec)
+{
+	struct ferry_nat_fwd_entry e;
+	char err[FERRY_NAT_ERR_MAX];
+
+	if (ferry_nat_parse_dnat(spec, &e, err, sizeof(err))) {
+		pr_warn("bench: %s\n", err);
+		return -EINVAL;
+	}
+	return ferry_nat_fwd_write(map_fd(b, "ferry_nat_fwds"), &e);
+}
+
+/*
+ * An established TCP connection client -> dst translated to xsrc -> xdst
+ * (ports kept: the pool's range holds 40000). The test run's frame is
+ * rewritten in place, so the repeats alternate between the two sides of
+ * the translation: each one is a lookup, a state update and a rewrite.
+ */
+static int bench_nat_established(struct bench *b, const char *name,
+				 const char *client, const char *dst,
+				 const char *xsrc, const char *xdst,
+				 __u16 xdport, __u32 repeat)
+{
+	struct pkt_spec s = {
+		.saddr = client, .daddr = dst, .proto = IPPROTO_TCP,
+		.sport = 40000, .dport = 80, .tcp_flags = PKT_TCP_SYN, .seq = 100,
+	};
+	struct pkt_spec r = {
+		.saddr = xdst, .daddr = xsrc, .proto = IPPROTO_TCP,
+		.sport = xdport, .dport = 40000,
+		.tcp_flags = PKT_TCP_SYN | PKT_TCP_ACK, .seq = 900, .ack = 101,
+	};
+	__u32 ns;
+	int err;
+
+	err = run(b, &s, 1, FERRY_PASS_NEW, &ns);
+	if (!err)
+		err = run(b, &r, 1, FERRY_PASS_ESTABLISHED, &ns);
+	s.tcp_flags = PKT_TCP_ACK;
+	s.seq = 101;
+	s.ack = 901;
+	if (!err)
+		err = run(b, &s, 1, FERRY_PASS_ESTABLISHED, &ns);
+	s.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH;
+	s.payload_len = 64;
+	if (!err)
+		err = run(b, &s, repeat, FERRY_PASS_ESTABLISHED, &ns);
+	if (!err)
+		printf("bench: %s %u ns/pkt\n", name, ns);
+	return err;
+}
+
+static int bench_nat_est_all(struct bench *b, __u32 repeat)
+{
+	int err;
+
+	nat_reset(b);
+	err = set_rules(b, 0, FERRY_ACT_ALLOW) ?:
+	      nat_pool(b, "0:198.18.5.100:1024-65535") ?:
+	      nat_pool(b, "0:[2001:db8:5::100]:1024-65535") ?:
+	      bench_nat_established(b, "nat_snat_established_v4", "198.18.0.1",
+				    "198.18.1.2", "198.18.5.100", "198.18.1.2",
+				    80, repeat) ?:
+	      bench_nat_established(b, "nat_snat_established_v6", "2001:db8::1",
+				    "2001:db8:1::2", "2001:db8:5::100",
+				    "2001:db8:1::2", 80, repeat);
+	if (err)
+		return err;
+	nat_reset(b);
+	return nat_fwd(b, "0:tcp:198.18.6.50:80=198.18.1.2:8080") ?:
+	       nat_fwd(b, "0:tcp:[2001:db8:6::50]:80=[2001:db8:1::2]:8080") ?:
+	       bench_nat_established(b, "nat_dnat_established_v4", "198.18.0.1",
+				     "198.18.6.50", "198.18.0.1", "198.18.1.2",
+				     8080, repeat) ?:
+	       bench_nat_established(b, "nat_dnat_established_v6", "2001:db8::1",
+				     "2001:db8:6::50", "2001:db8::1",
+				     "2001:db8:1::2", 8080, repeat);
+}
+
+#define NAT_POOL_PORTS	10000
+#define NAT_NEW_FLOWS	200
+
+/* Claim pct% of the pool's ports towards 198.18.1.2:80, in random order. */
+static int nat_fill(struct bench *b, __u32 pct)
+{
+	int fd = map_fd(b, "ferry_nat_rev");
+	struct ferry_flow_key k = { .proto = IPPROTO_TCP, .family = FERRY_AF_INET };
+	struct ferry_flow_key rk, dummy = {};
+	struct ferry_flow f = {};
+	__u32 i, n = NAT_POOL_PORTS * pct / 100, seed = 12345, port;
+
+	f.nat.kind = FERRY_NAT_SNAT;
+	inet_pton(AF_INET, "198.18.5.100", f.nat.saddr);
+	inet_pton(AF_INET, "198.18.1.2", f.nat.daddr);
+	f.nat.dport = htons(80);
+	for (i = 0; i < n;) {
+		seed = seed * 1103515245 + 12345;
+		port = 20000 + (seed >> 8) % NAT_POOL_PORTS;
+		f.nat.sport = htons(port);
+		ferry_nat_xlat_key(&k, &f, &rk);
+		if (!bpf_map_update_elem(fd, &rk, &dummy, BPF_NOEXIST))
+			i++;
+		else if (errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * New SNAT flows with the pool pct% taken: each SYN (source port outside
+ * the pool's range, so the search starts at a hash) runs once, minus the
+ * empty program's single run. A pool whose FERRY_NAT_TRIES probes all hit
+ * taken ports refuses the flow: counted and reported too.
+ */
+static int bench_nat_new(struct bench *b, __u32 pct)
+{
+	struct pkt_spec s = {
+		.saddr = "198.18.0.1", .daddr = "198.18.1.2",
+		.proto = IPPROTO_TCP, .dport = 80,
+		.tcp_flags = PKT_TCP_SYN, .seq = 1000,
+	};
+	__u64 total = 0, base = 0, refused;
+	__u64 before = reason_count(b, FERRY_DROP_NAT_EXHAUSTED);
+	__u8 buf[PKT_MAX_LEN];
+	struct xdp_md ctx = { .ingress_ifindex = 1 };
+	int fd, err, len;
+	__u32 i, ns;
+
+	nat_reset(b);
+	err = set_rules(b, 0, FERRY_ACT_ALLOW) ?:
+	      nat_pool(b, "0:198.18.5.100:20000-29999") ?: nat_fill(b, pct);
+	if (err)
+		return err;
+	fd = baseline_prog();
+	if (fd < 0)
+		return fd;
+	for (i = 0; !err && i < NAT_NEW_FLOWS; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+		s.sport = 1024 + i;
+		len = pkt_build(&s, buf, sizeof(buf));
+		ctx.data_end = len;
+		opts.data_size_in = len;
+		if (bpf_prog_test_run_opts(b->prog_fd, &opts)) {
+			err = -errno;
+			break;
+		}
+		total += opts.duration;
+		err = run_prog(fd, &s, 1, &ns);
+		base += ns;
+	}
+	close(fd);
+	if (err)
+		return err;
+	refused = reason_count(b, FERRY_DROP_NAT_EXHAUSTED) - before;
+	printf("bench: nat_new_flow_pool%u %lld ns/flow\n", pct,
+	       (long long)(total - base) / NAT_NEW_FLOWS);
+	printf("bench: nat_new_flow_pool%u_refused %llu of %u\n", pct,
+	       (unsigned long long)refused, NAT_NEW_FLOWS);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	__u32 repeat = 1000000;
@@ -351,6 +551,14 @@ int main(int argc, char **argv)
 	if (!err)
 		err = bench_drop(&b, "drop_denied", PKT_TCP_SYN, 0,
 				 FERRY_DROP_RULE, repeat);
+	if (!err)
+		err = bench_nat_est_all(&b, repeat);
+	if (!err)
+		err = bench_nat_new(&b, 0);
+	if (!err)
+		err = bench_nat_new(&b, 50);
+	if (!err)
+		err = bench_nat_new(&b, 95);
 out:
 	ferry_fw__destroy(b.skel);
 	return err ? 1 : 0;

@@ -327,6 +327,39 @@ measure_tcp_xdp() {
 	rm -f "$PIN/fw_rx" "$PIN/fw_rx_b"
 }
 
+# SNAT: the TCP stream leaves fw with a pool address (Ferry, XDP on both
+# veths, pool 198.18.2.200) or with veth_b's address (nftables masquerade
+# after the same stateful forward policy). dst reaches the pool address
+# through fw by a static neighbour entry: no address on fw answers for it.
+SNAT_POOL4=198.18.2.200
+measure_snat() {
+	local gbps
+
+	ip -n $NS_DST neigh replace $SNAT_POOL4 lladdr "$(mac_of $NS_FW veth_b)" \
+		dev veth0 nud permanent
+	ferryctl load --iface veth_a --iface veth_b --rules "$tmp/ferry.rules" \
+		--snat "0:$SNAT_POOL4:20000-29999@198.18.1.0/24" >/dev/null ||
+		die "ferryctl load --snat failed"
+	ferry_loaded=1
+	gbps=$(tcp_gbps)
+	[ "$(ferryctl ct list --json | grep -c '"kind":"snat"')" -ge 1 ] ||
+		echo "bench_net: Ferry did not translate the SNAT stream" >&2
+	record net_tcp_snat_ferry "$gbps"
+	ferry_unload
+	in_ns $NS_FW nft -f "$tmp/nft.rules" || die "nft -f failed"
+	in_ns $NS_FW nft -f - <<EOF || die "nft masquerade failed"
+table ip bchnat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		oifname "veth_b" masquerade
+	}
+}
+EOF
+	record net_tcp_snat_nft "$(tcp_gbps)"
+	in_ns $NS_FW nft flush ruleset
+	in_ns $NS_FW conntrack -F >/dev/null 2>&1
+}
+
 # Extra point: Ferry's TC entry (ferry_tc) on the veths' TC ingress.
 measure_tcp_ferry_tc() {
 	mode_on ferry_tc
@@ -355,8 +388,9 @@ report() {
 		    fwd_tcp_gbps_ferry fwd_tcp_gbps_ferry_ff fwd_tcp_gbps_ferry_tc \
 		    gen_ceiling_pps fwd_small_pps_plain fwd_small_pps_nft \
 		    fwd_small_pps_ferry fwd_small_pps_ferry_ff flood_drop_pps_nft \
-		    flood_drop_pps_ferry; do
+		    flood_drop_pps_ferry net_tcp_snat_ferry net_tcp_snat_nft; do
 		case $name in
+		net_tcp_snat_*) unit=Gbit/s ;;
 		*gbps*) unit=Gbit/s ;;
 		*) unit=pps ;;
 		esac
@@ -374,6 +408,7 @@ report() {
 	echo "bench: ratio_tcp_ferry_vs_nft $(ratio "${med[fwd_tcp_gbps_ferry]}" "${med[fwd_tcp_gbps_nft]}") x"
 	echo "bench: ratio_tcp_ferry_ff_vs_nft $(ratio "${med[fwd_tcp_gbps_ferry_ff]}" "${med[fwd_tcp_gbps_nft]}") x"
 	echo "bench: ratio_tcp_ferry_tc_vs_nft $(ratio "${med[fwd_tcp_gbps_ferry_tc]}" "${med[fwd_tcp_gbps_nft]}") x"
+	echo "bench: ratio_tcp_snat_ferry_vs_nft $(ratio "${med[net_tcp_snat_ferry]}" "${med[net_tcp_snat_nft]}") x"
 	echo "bench: ratio_small_ferry_vs_nft $(ratio "${med[fwd_small_pps_ferry]}" "${med[fwd_small_pps_nft]}") x"
 	echo "bench: ratio_small_ferry_ff_vs_nft $(ratio "${med[fwd_small_pps_ferry_ff]}" "${med[fwd_small_pps_nft]}") x"
 	echo "bench: ratio_flood_drop_ferry_vs_nft $(ratio "${med[flood_drop_pps_ferry]}" "${med[flood_drop_pps_nft]}") x"
@@ -403,6 +438,7 @@ main() {
 		done
 		measure_tcp_xdp
 		measure_tcp_ferry_tc
+		measure_snat
 	done
 	echo "bench_net: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	report

@@ -291,6 +291,33 @@ int dpt_run_tc(struct dpt *d, const void *frame, size_t len, __u32 ifindex,
 	return dpt_run(d, d->tc_fd, &opts, reason);
 }
 
+int dpt_run_out(struct dpt *d, int tc, const void *frame, size_t len,
+		__u32 ifindex, void *out, size_t *out_len, int *reason)
+{
+	struct __sk_buff skb = { .ifindex = ifindex };
+	struct xdp_md xdp = { .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = frame,
+		.data_size_in = len,
+		.data_out = out,
+		.data_size_out = *out_len,
+		.repeat = 1,
+	);
+	int ret;
+
+	if (tc) {
+		opts.ctx_in = &skb;
+		opts.ctx_size_in = sizeof(skb);
+	} else {
+		xdp.data_end = len;
+		opts.ctx_in = &xdp;
+		opts.ctx_size_in = sizeof(xdp);
+	}
+	ret = dpt_run(d, tc ? d->tc_fd : d->xdp_fd, &opts, reason);
+	*out_len = opts.data_size_out;
+	return ret;
+}
+
 int dpt_send_on(struct dpt *d, const struct pkt_spec *s, __u32 ifindex,
 		int *reason)
 {

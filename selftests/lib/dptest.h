@@ -59,6 +59,10 @@ int dpt_run_xdp(struct dpt *d, const void *frame, size_t len, __u32 ifindex,
 		int *reason);
 int dpt_run_tc(struct dpt *d, const void *frame, size_t len, __u32 ifindex,
 	       int *reason);
+/* Run frame through TC (tc) or XDP; out (*out_len bytes) gets the frame
+ * as the program left it, *out_len its length. */
+int dpt_run_out(struct dpt *d, int tc, const void *frame, size_t len,
+		__u32 ifindex, void *out, size_t *out_len, int *reason);
 /* Build s and run it through XDP on d->ifindex / on ifindex. */
 int dpt_send(struct dpt *d, const struct pkt_spec *s, int *reason);
 int dpt_send_on(struct dpt *d, const struct pkt_spec *s, __u32 ifindex,

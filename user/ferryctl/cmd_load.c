@@ -20,6 +20,7 @@
 #include "ctconfig.h"
 #include "datapath.h"
 #include "ferryctl.h"
+#include "natconfig.h"
 #include "numparse.h"
 #include "rules.h"
 #include "ruleset.h"
@@ -51,6 +52,10 @@ struct load_plan {
 	const char *rules_path;
 	struct ferry_rule *rules;
 	__u32 n_rules;
+	struct ferry_nat_pool_entry snat[MAX_ARGS];
+	int n_snat;
+	struct ferry_nat_fwd_entry dnat[MAX_ARGS];
+	int n_dnat;
 };
 
 static int refuse(const char *opt, const char *arg, const char *why)
@@ -172,9 +177,35 @@ static int plan_xdp_mode(struct load_plan *p, const char *mode)
 	return 0;
 }
 
+static int plan_nat(struct load_plan *p, int dnat, const char *arg)
+{
+	char errbuf[FERRY_NAT_ERR_MAX];
+	int err = room(dnat ? p->n_dnat : p->n_snat, dnat ? "--dnat" : "--snat");
+
+	if (err)
+		return err;
+	if (dnat)
+		err = ferry_nat_parse_dnat(arg, &p->dnat[p->n_dnat], errbuf,
+					   sizeof(errbuf));
+	else
+		err = ferry_nat_parse_snat(arg, &p->snat[p->n_snat], errbuf,
+					   sizeof(errbuf));
+	if (err)
+		return refuse(dnat ? "--dnat" : "--snat", arg, errbuf);
+	if (dnat)
+		p->n_dnat++;
+	else
+		p->n_snat++;
+	return 0;
+}
+
 static int plan_option(struct load_plan *p, int opt, const char *arg)
 {
 	switch (opt) {
+	case 's':
+		return plan_nat(p, 0, arg);
+	case 'd':
+		return plan_nat(p, 1, arg);
 	case 'c':
 		if (ferry_parse_u32(arg, 1u << 26, &p->ct_max) || !p->ct_max)
 			return refuse("--ct-max", arg, "must be 1..67108864");
@@ -215,6 +246,8 @@ static int make_plan(int argc, char **argv, struct load_plan *p)
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "fast-forward", no_argument, NULL, 'f' },
 		{ "no-fast-forward", no_argument, NULL, 'F' },
+		{ "snat", required_argument, NULL, 's' },
+		{ "dnat", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char errbuf[FERRY_RULES_ERR_MAX];
@@ -280,6 +313,28 @@ static int apply_zones(struct ferry_dp *dp, const struct load_plan *p)
 	return 0;
 }
 
+static int apply_nat(struct ferry_dp *dp, const struct load_plan *p)
+{
+	int pools = bpf_map__fd(dp->skel->maps.ferry_nat_pools);
+	int fwds = bpf_map__fd(dp->skel->maps.ferry_nat_fwds);
+	int i, err;
+
+	for (i = 0; i < p->n_snat; i++) {
+		err = ferry_nat_pool_write(pools, &p->snat[i]);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < p->n_dnat; i++) {
+		err = ferry_nat_fwd_write(fwds, &p->dnat[i]);
+		if (err)
+			return err;
+	}
+	if (p->n_snat || p->n_dnat)
+		printf("nat: %d SNAT pool(s), %d DNAT forward(s) set\n", p->n_snat,
+		       p->n_dnat);
+	return 0;
+}
+
 static int apply_rules(struct ferry_dp *dp, const struct load_plan *p)
 {
 	struct btf *btf = bpf_object__btf(dp->skel->obj);
@@ -337,7 +392,8 @@ int cmd_load(int argc, char **argv)
 	printf("instance %s: %s, maps at %s\n", ferryctl_instance,
 	       dp.created ? "created" : "reusing pinned state", dp.pin_dir);
 	err = apply_zones(&dp, &p) ?: apply_config(&dp, &p) ?:
-	      apply_rules(&dp, &p) ?: apply_attachments(&dp, &p);
+	      apply_rules(&dp, &p) ?: apply_nat(&dp, &p) ?:
+	      apply_attachments(&dp, &p);
 	ferry_dp_close(&dp);
 	if (err && dp.created) {
 		fprintf(stderr, "ferryctl load: removing the instance it created\n");

@@ -16,7 +16,7 @@
 #include "flowfmt.h"
 #include "rules.h"
 #include "ruleset.h"
-#include "vmindex.h"
+#include "ctforget.h"
 
 static int open_map(const char *name)
 {
@@ -86,19 +86,20 @@ static int ct_list(int json)
 static int ct_gc(void)
 {
 	int fd = open_map("ferry_ct"), err;
-	struct ferry_vm_index ix;
+	struct ferry_ct_links links;
 	struct ferry_sweep st;
 
 	if (fd < 0)
 		return 1;
-	err = ferry_vm_index_open(&ix, ferryctl_instance);
+	err = ferry_ct_links_open(&links, ferryctl_instance, fd);
 	if (err) {
-		fprintf(stderr, "ferryctl ct gc: the VM index: %s\n", strerror(-err));
+		fprintf(stderr, "ferryctl ct gc: the VM index and NAT maps: %s\n",
+			strerror(-err));
 		close(fd);
 		return 1;
 	}
-	err = ferry_ct_sweep(fd, ferry_now_ns(), ferry_vm_index_forget_cb, &ix, &st);
-	ferry_vm_index_close(&ix);
+	err = ferry_ct_sweep(fd, ferry_now_ns(), ferry_ct_forget, &links, &st);
+	ferry_ct_links_close(&links);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "ferryctl ct gc: %s\n", strerror(-err));

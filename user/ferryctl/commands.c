@@ -25,13 +25,18 @@ static const struct ferryctl_command commands[] = {
 	  "load [--ct-max N] [--iface IF]... [--tc IF[:egress]]... "
 	  "[--zone IF[.VLAN]=ZONE]... [--rules FILE] "
 	  "[--timeout STATE=SECONDS]... [--xdp-mode auto|native|generic] "
-	  "[--fast-forward|--no-fast-forward]" },
+	  "[--fast-forward|--no-fast-forward] "
+	  "[--snat ZONE:ADDR[-ADDR][:PORTLO-PORTHI][@SRC/LEN]]... "
+	  "[--dnat ZONE:tcp|udp:EXTADDR:PORT=INTADDR:PORT[,INTADDR:PORT...]]... "
+	  "(IPv6 addresses in brackets)" },
 	{ "unload", cmd_unload, 0,
 	  "unload: detach everywhere and remove pinned state" },
 	{ "status", cmd_status, FERRYCTL_AGENT,
 	  "status: layout, table use, attachments" },
 	{ "ct", cmd_ct, FERRYCTL_AGENT,
 	  "ct list [--json] | ct gc" },
+	{ "nat", cmd_nat, FERRYCTL_AGENT,
+	  "nat pools [--json] | nat forwards: SNAT pool use, DNAT forwards" },
 	{ "stats", cmd_stats, FERRYCTL_AGENT,
 	  "stats [--json]: packets and bytes per verdict reason" },
 	{ "rules", cmd_rules, 0, "rules show | rules load FILE" },

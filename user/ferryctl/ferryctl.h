@@ -10,6 +10,7 @@ int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_ct(int argc, char **argv);
+int cmd_nat(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_log(int argc, char **argv);

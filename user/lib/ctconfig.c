@@ -40,6 +40,8 @@ static const char *const reason_names[FERRY_REASON_MAX] = {
 	[FERRY_DROP_MALFORMED] = "drop-malformed",
 	[FERRY_DROP_FRAGMENT] = "drop-fragment",
 	[FERRY_DROP_UNRELATED_ICMP] = "drop-unrelated-icmp",
+	[FERRY_DROP_NAT_EXHAUSTED] = "drop-nat-exhausted",
+	[FERRY_DROP_NAT_HAIRPIN] = "drop-nat-hairpin",
 };
 
 void ferry_config_defaults(struct ferry_config *cfg)

@@ -211,6 +211,10 @@ int ferry_dp_load(struct ferry_dp *dp, const char *instance, __u32 ct_max)
 	}
 	err = bpf_map__set_max_entries(dp->skel->maps.ferry_ct,
 				       ct_max ? ct_max : FERRY_CT_DEFAULT);
+	/* every flow may hold one NAT binding */
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.ferry_nat_rev,
+					       ct_max ? ct_max : FERRY_CT_DEFAULT);
 	if (err)
 		goto out_destroy;
 	err = ferry_fw__load(dp->skel);

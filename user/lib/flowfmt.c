@@ -64,6 +64,33 @@ static void print_dir(FILE *out, const struct ferry_flow_key *k,
 		(unsigned long long)f->bytes[dir]);
 }
 
+static const char *nat_kind(__u8 kind)
+{
+	switch (kind & (FERRY_NAT_SNAT | FERRY_NAT_DNAT)) {
+	case FERRY_NAT_SNAT:
+		return "snat";
+	case FERRY_NAT_DNAT:
+		return "dnat";
+	case FERRY_NAT_SNAT | FERRY_NAT_DNAT:
+		return "snat+dnat";
+	default:
+		return "none";
+	}
+}
+
+/* With a translation the reply goes as the far side sees it (as
+ * conntrack shows it): from the translated destination to the
+ * translated source. */
+static void reply_dir(const struct ferry_flow *f, struct ferry_endpoints *r)
+{
+	if (!f->nat.kind)
+		return;
+	memcpy(r->src, f->nat.daddr, 16);
+	memcpy(r->dst, f->nat.saddr, 16);
+	r->sport = ntohs(f->nat.dport);
+	r->dport = ntohs(f->nat.sport);
+}
+
 void ferry_flow_print(FILE *out, const struct ferry_flow_key *k,
 		      const struct ferry_flow *f, __u64 now_ns)
 {
@@ -71,6 +98,7 @@ void ferry_flow_print(FILE *out, const struct ferry_flow_key *k,
 	char pb[8];
 
 	ferry_flow_dirs(k, f, &o, &r);
+	reply_dir(f, &r);
 	fprintf(out, "%-6s %-3u %lld %s", proto_str(k->proto, pb), k->proto,
 		remaining_s(f, now_ns), ferry_state_name(f->state));
 	print_dir(out, k, &o, f, FERRY_DIR_ORIG);
@@ -79,6 +107,8 @@ void ferry_flow_print(FILE *out, const struct ferry_flow_key *k,
 	print_dir(out, k, &r, f, FERRY_DIR_REPLY);
 	if (f->flags & FERRY_FLOW_F_ASSURED)
 		fputs(" [ASSURED]", out);
+	if (f->nat.kind)
+		fprintf(out, " nat=%s", nat_kind(f->nat.kind));
 	fprintf(out, " zone=%u rule=%u\n", k->zone, f->rule_id);
 }
 
@@ -92,7 +122,7 @@ void ferry_flow_print_json(FILE *out, const struct ferry_flow_key *k,
 	fprintf(out, "{\"zone\":%u,\"family\":\"%s\",\"proto\":\"%s\",\"state\":\"%s\","
 		"\"timeout\":%lld,\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,"
 		"\"packets\":[%llu,%llu],\"bytes\":[%llu,%llu],\"seen_reply\":%s,"
-		"\"assured\":%s,\"rule\":%u}",
+		"\"assured\":%s,\"rule\":%u",
 		k->zone, k->family == FERRY_AF_INET6 ? "ipv6" : "ipv4",
 		proto_str(k->proto, pb), ferry_state_name(f->state),
 		remaining_s(f, now_ns), addr_str(k->family, o.src, s),
@@ -101,4 +131,13 @@ void ferry_flow_print_json(FILE *out, const struct ferry_flow_key *k,
 		(unsigned long long)f->bytes[0], (unsigned long long)f->bytes[1],
 		f->flags & FERRY_FLOW_F_SEEN_REPLY ? "true" : "false",
 		f->flags & FERRY_FLOW_F_ASSURED ? "true" : "false", f->rule_id);
+	if (f->nat.kind) {
+		/* the original direction as it leaves, translated */
+		fprintf(out, ",\"nat\":{\"kind\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
+			"\"sport\":%u,\"dport\":%u}", nat_kind(f->nat.kind),
+			addr_str(k->family, f->nat.saddr, s),
+			addr_str(k->family, f->nat.daddr, d), ntohs(f->nat.sport),
+			ntohs(f->nat.dport));
+	}
+	fputc('}', out);
 }

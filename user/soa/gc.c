@@ -6,7 +6,7 @@
 #include "ctiter.h"
 #include "log.h"
 #include "soa.h"
-#include "vmindex.h"
+#include "ctforget.h"
 
 int soa_gc_arm(struct soa *soa)
 {
@@ -28,8 +28,7 @@ int soa_gc(struct soa *soa)
 	__u64 t0 = ferry_now_ns();
 	int err;
 
-	err = ferry_ct_sweep(soa->ct_fd, t0, ferry_vm_index_forget_cb,
-			     &soa->vm_index, &st);
+	err = ferry_ct_sweep(soa->ct_fd, t0, ferry_ct_forget, &soa->links, &st);
 	soa->gc_runs++;
 	soa->gc_last_ns = ferry_now_ns() - t0;
 	soa->gc_last_removed = st.removed;

@@ -157,7 +157,8 @@ static int open_maps(struct soa *soa)
 	soa->rulesets_fd = ferry_dp_map_fd(inst, "ferry_rulesets");
 	soa->ifzones_fd = ferry_dp_map_fd(inst, "ferry_ifzones");
 	if (soa->ct_fd < 0 || soa->config_fd < 0 || soa->rulesets_fd < 0 ||
-	    soa->ifzones_fd < 0 || ferry_vm_index_open(&soa->vm_index, inst)) {
+	    soa->ifzones_fd < 0 ||
+	    ferry_ct_links_open(&soa->links, inst, soa->ct_fd)) {
 		pr_warn("cannot open the pinned maps of instance %s\n", inst);
 		return -ENOENT;
 	}
@@ -249,5 +250,5 @@ void soa_teardown(struct soa *soa)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
-	ferry_vm_index_close(&soa->vm_index);
+	ferry_ct_links_close(&soa->links);
 }

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "soaconfig.h"
-#include "vmindex.h"
+#include "ctforget.h"
 
 #define SOA_CHILDREN_MAX	8	/* control commands running at once */
 
@@ -29,7 +29,7 @@ struct soa {
 	uid_t owner;
 	/* the datapath's maps, open for the agent's life */
 	int ct_fd, config_fd, rulesets_fd, ifzones_fd;
-	struct ferry_vm_index vm_index;
+	struct ferry_ct_links links;	/* VM index and NAT bindings */
 	/* event sources */
 	int epfd, sigfd, gc_fd, ctl_fd;
 	char ctl_path[FERRY_SOA_SOCK_MAX];
