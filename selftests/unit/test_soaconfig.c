@@ -261,7 +261,7 @@ static void test_example(void **state)
 	assert_string_equal(cfg->rules_file, "docs/examples/rules.conf");
 	assert_true(cfg->nrules > 10);
 	assert_int_equal(cfg->nifaces, 2);
-	assert_int_equal(cfg->npools, 2);
+	assert_int_equal(cfg->npools, 3);
 	assert_int_equal(cfg->nforwards, 2);
 	assert_true(cfg->has_security);
 	assert_int_equal(cfg->som.family, FERRY_AF_INET6);

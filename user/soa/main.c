@@ -84,6 +84,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ferry-soa: %s\n", err);
 		return 2;
 	}
+	if (soa_check(&soa)) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration is valid\n", soa.config_path);
 		goto out;
@@ -97,5 +101,5 @@ int main(int argc, char **argv)
 	soa_teardown(&soa);
 out:
 	ferry_soa_config_free(soa.cfg);
-	return ret ? 1 : 0;
+	return ret == -EINVAL ? 2 : ret ? 1 : 0;
 }

@@ -2,8 +2,9 @@
 /*
  * The datapath as the configuration describes it. At start: probe the
  * kernel, load (or re-attach to) the pinned instance, set zones, timeouts,
- * rules, then attach to the interfaces. On SIGHUP: rules, timeouts, zones
- * and the sweep interval are applied again; attachments need a restart.
+ * NAT pools and forwards, rules, then attach to the interfaces. On SIGHUP:
+ * all of these but the attachments are applied again (pools and forwards
+ * the file no longer names stay until the instance is reloaded).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "datapath.h"
 #include "kfeatures.h"
 #include "log.h"
+#include "natconfig.h"
 #include "ruleset.h"
 #include "soa.h"
 
@@ -96,6 +98,72 @@ static int apply_zones(struct soa *soa)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * The file's SNAT pools and DNAT forwards as datapath entries: one address
+ * range per pool and one pool per zone and family, as the datapath takes
+ * them. With write, they are written over what is there. 0 or -errno.
+ */
+static int nat_entries(const char *path, const struct ferry_soa_config *c,
+		       int pools_fd, int fwds_fd)
+{
+	struct ferry_nat_pool_entry pe[FERRY_SOA_POOLS_MAX];
+	struct ferry_nat_fwd_entry fe;
+	char err[FERRY_NAT_ERR_MAX];
+	__u32 i, j;
+	int ret = 0;
+
+	for (i = 0; !ret && i < c->npools; i++) {
+		ret = ferry_nat_pool_from_soa(&c->pools[i], &pe[i], err, sizeof(err));
+		for (j = 0; !ret && j < i; j++)
+			if (!memcmp(&pe[j].key, &pe[i].key, sizeof(pe[i].key))) {
+				snprintf(err, sizeof(err), "zone %u already has an %s pool "
+					 "('%s'): the datapath takes one per zone and family",
+					 c->pools[i].zone, pe[i].key.family == FERRY_AF_INET ?
+					 "IPv4" : "IPv6", c->pools[j].name);
+				ret = -EINVAL;
+			}
+		if (ret)
+			pr_warn("%s:%u: [snat-pool %s]: %s\n", path, c->pools[i].line,
+				c->pools[i].name, err);
+		else if (pools_fd >= 0)
+			ret = ferry_nat_pool_write(pools_fd, &pe[i]);
+	}
+	for (i = 0; !ret && i < c->nforwards; i++) {
+		ret = ferry_nat_fwd_from_soa(&c->forwards[i], &fe, err, sizeof(err));
+		if (ret)
+			pr_warn("%s:%u: [forward %s]: %s\n", path, c->forwards[i].line,
+				c->forwards[i].name, err);
+		else if (fwds_fd >= 0)
+			ret = ferry_nat_fwd_write(fwds_fd, &fe);
+	}
+	return ret;
+}
+
+int soa_check(const struct soa *soa)
+{
+	return nat_entries(soa->config_path, soa->cfg, -1, -1);
+}
+
+static int apply_nat(struct soa *soa)
+{
+	const struct ferry_soa_config *c = soa->cfg;
+	int pools, fwds, ret = -ENOENT;
+
+	pools = ferry_dp_map_fd(c->instance, "ferry_nat_pools");
+	fwds = ferry_dp_map_fd(c->instance, "ferry_nat_fwds");
+	if (pools < 0 || fwds < 0)
+		pr_warn("cannot open the NAT maps of instance %s\n", c->instance);
+	else
+		ret = nat_entries(soa->config_path, c, pools, fwds);
+	if (!ret && (c->npools || c->nforwards))
+		pr_info("nat: %u pools, %u forwards\n", c->npools, c->nforwards);
+	if (pools >= 0)
+		close(pools);
+	if (fwds >= 0)
+		close(fwds);
+	return ret;
 }
 
 static int apply_rules(struct soa *soa)
@@ -179,7 +247,7 @@ int soa_setup(struct soa *soa)
 	pr_info("instance %s: %s, maps at %s\n", soa->cfg->instance,
 		dp.created ? "created" : "re-attached to pinned state", dp.pin_dir);
 	err = open_maps(soa) ?: apply_zones(soa) ?: apply_timeouts(soa) ?:
-	      apply_rules(soa) ?: attach(soa, &dp);
+	      apply_nat(soa) ?: apply_rules(soa) ?: attach(soa, &dp);
 	ferry_dp_close(&dp);
 	if (err && dp.created) {
 		pr_warn("removing the instance this start created\n");
@@ -224,8 +292,8 @@ int soa_reload(struct soa *soa, char *err, size_t errlen)
 	memcpy(cfg->instance, old->instance, sizeof(cfg->instance));
 	memcpy(cfg->control_socket, old->control_socket, sizeof(cfg->control_socket));
 	soa->cfg = cfg;
-	ret = apply_zones(soa) ?: apply_timeouts(soa) ?: apply_rules(soa) ?:
-	      soa_gc_arm(soa);
+	ret = apply_zones(soa) ?: apply_timeouts(soa) ?: apply_nat(soa) ?:
+	      apply_rules(soa) ?: soa_gc_arm(soa);
 	if (ret) {
 		snprintf(err, errlen, "reload failed part way: %s", strerror(-ret));
 		pr_warn("%s\n", err);

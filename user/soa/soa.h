@@ -43,7 +43,9 @@ struct soa {
 	__u64 gc_last_entries;
 };
 
-/* setup.c: the datapath from the configuration. */
+/* setup.c: the datapath from the configuration. soa_check: what the
+ * parser cannot see (NAT as the datapath takes it), without the kernel. */
+int soa_check(const struct soa *soa);
 int soa_setup(struct soa *soa);
 int soa_reload(struct soa *soa, char *err, size_t errlen);
 void soa_teardown(struct soa *soa);
