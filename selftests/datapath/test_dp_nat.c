@@ -25,6 +25,8 @@
 #include "ferry/layout.h"
 #include "ferry_fw_test.skel.h"
 #include "ctforget.h"
+#include "cthandover.h"
+#include "statecodec.h"
 #include "ctiter.h"
 #include "dpt_assert.h"
 
@@ -847,6 +849,87 @@ static int setup(void **state)
 	return dpt_setup(state);
 }
 
+/*
+ * A SNAT flow's binding travels with it (schema 2): the destination takes
+ * it only with the same pool of its own, claims the translated tuple, and
+ * then translates the flow's packets as the source did; a flow whose
+ * binding another flow holds there is refused.
+ */
+static void test_binding_migrates(void **state)
+{
+	struct dpt *d = *state, d2;
+	struct pkt_spec s = tcp(CLIENT4, SERVER4, 40000, 80, PKT_TCP_SYN, 1000, 0);
+	struct pkt_spec x, e;
+	struct ferry_import_nat nat;
+	struct ferry_import_report rep;
+	struct ferry_flow_key k, k2;
+	struct ferry_flow f, f2;
+	struct ferry_sc_flow r;
+	struct ferry_rule allow;
+	char err[256];
+	int reason;
+	__u16 p;
+
+	set_pool(d, POOL4, 1, 20000, 20099, "198.18.0.0", 24);
+	assert_int_equal(dpt_send(d, &s, &reason), XDP_PASS);
+	assert_int_equal(reason, FERRY_PASS_NEW);
+	p = snat_port(d, &s);
+	tcp_conn(d, 0, CLIENT4, 40000, SERVER4, 80, POOL4, p, SERVER4, 80, 0);
+
+	/* Out of d as a bundle record, into the entry d2 would get. */
+	dpt_flow_key(0, &s, &k, NULL);
+	assert_int_equal(dpt_flow(d, 0, &s, &f, NULL), 0);
+	assert_int_equal(ferry_sc_flow_from_entry(&k, &f, dpt_now(d), &r), 0);
+	assert_int_equal(r.nat_kind, FERRY_NAT_SNAT);
+	assert_int_equal(r.nat_sport, p);
+
+	assert_int_equal(dpt_open(&d2, 0), 0);
+	dpt_rule_init(&allow, 1, FERRY_ACT_ALLOW);
+	assert_int_equal(dpt_set_rules(&d2, &allow, 1), 0);
+	nat.rev_fd = fd_of(&d2, "ferry_nat_rev");
+	nat.pools_fd = fd_of(&d2, "ferry_nat_pools");
+	nat.fwds_fd = fd_of(&d2, "ferry_nat_fwds");
+
+	/* d2 has no such pool: the binding is not its to take. */
+	ferry_sc_flow_to_entry(&r, dpt_now(&d2), &k2, &f2);
+	assert_int_equal(ferry_import_nat(bpf_map__fd(d2.skel->maps.ferry_ct),
+					  bpf_map__fd(d2.skel->maps.ferry_config),
+					  &nat, &k2, &f2, 1, &allow, 1, 0, &rep,
+					  err, sizeof(err)), 0);
+	assert_int_equal(rep.count[FERRY_IMPORT_NAT_FOREIGN], 1);
+	assert_int_equal(dpt_flow_count(&d2), 0);
+	assert_int_equal(rev_count(&d2), 0);
+
+	/* With the pool it is: the flow and its claim are installed. */
+	set_pool(&d2, POOL4, 1, 20000, 20099, "198.18.0.0", 24);
+	ferry_sc_flow_to_entry(&r, dpt_now(&d2), &k2, &f2);
+	assert_int_equal(ferry_import_nat(bpf_map__fd(d2.skel->maps.ferry_ct),
+					  bpf_map__fd(d2.skel->maps.ferry_config),
+					  &nat, &k2, &f2, 1, &allow, 1, 0, &rep,
+					  err, sizeof(err)), 0);
+	assert_int_equal(rep.count[FERRY_IMPORT_ACCEPTED], 1);
+	assert_int_equal(rev_count(&d2), 1);
+
+	/* The server's next segment, to the pool address, reaches the client. */
+	x = tcp(SERVER4, POOL4, 80, p, PKT_TCP_ACK, 6001, 1334);
+	e = tcp(SERVER4, CLIENT4, 80, 40000, PKT_TCP_ACK, 6001, 1334);
+	x.tcp_opts = e.tcp_opts = 0;
+	x.payload_len = e.payload_len = 100;
+	expect_out(&d2, 0, &x, &e, FERRY_PASS_ESTABLISHED);
+
+	/* Another client's flow claiming the same translation: refused. */
+	r.src[3] = 3;
+	ferry_sc_flow_to_entry(&r, dpt_now(&d2), &k2, &f2);
+	assert_int_equal(ferry_import_nat(bpf_map__fd(d2.skel->maps.ferry_ct),
+					  bpf_map__fd(d2.skel->maps.ferry_config),
+					  &nat, &k2, &f2, 1, &allow, 1, 0, &rep,
+					  err, sizeof(err)), 0);
+	assert_int_equal(rep.count[FERRY_IMPORT_NAT_TAKEN], 1);
+	assert_int_equal(dpt_flow_count(&d2), 1);
+	assert_int_equal(rev_count(&d2), 1);
+	dpt_close(&d2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +952,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_icmp_error_about_dnat, setup, dpt_teardown),
 		cmocka_unit_test_setup_teardown(test_offsets_vlan_ext, setup, dpt_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, dpt_teardown),
+		cmocka_unit_test_setup_teardown(test_binding_migrates, setup, dpt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

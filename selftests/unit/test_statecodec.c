@@ -95,6 +95,17 @@ static void make_flow(struct ferry_sc_flow *r, unsigned int i, __u8 proto,
 		r->tcp[d].flags = (i + d) & 7;
 	}
 	r->rule_id = 0xfffffffeu - i;
+	/* Every fourth flow (from the second) of a protocol NAT translates
+	 * carries a binding, of each kind in turn. */
+	if (i % 4 == 1 && (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+			   proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)) {
+		r->nat_kind = 1 + (i / 4) % 3;
+		memset(r->nat_src, 0x33, alen);
+		memset(r->nat_dst, 0x44, alen);
+		r->nat_src[alen - 1] = i;
+		r->nat_sport = 20000 + i;
+		r->nat_dport = 8080 - i;
+	}
 }
 
 static const struct {
@@ -209,7 +220,7 @@ static void round_trip(unsigned int n, __u32 chunk_entries, int zlib)
 	if (ret)
 		fail_msg("decode: %d %s", ret, err);
 	assert_string_equal(got.h.host, "host-a.example");
-	assert_int_equal(got.h.version, 1);
+	assert_int_equal(got.h.version, FERRY_SC_VERSION);
 	assert_int_equal(got.h.created_ms, 1767225600000ull);
 	assert_int_equal(got.h.flow_count, n);
 	assert_int_equal(got.h.chunk_count,
@@ -640,11 +651,14 @@ static int flow_fields(struct fld *f, const struct ferry_sc_flow *r)
 	return n;
 }
 
+/* Schema version of the bundles built below. */
+static unsigned int hdr_version = 1;
+
 static int header_fields(struct fld *f, __u64 flows, __u64 chunks, __u64 flags)
 {
 	static const char host[] = "h1";
 
-	f[0] = (struct fld){ .key = FERRY_SC_H_VERSION, .vk = VK_UINT, .u = 1 };
+	f[0] = (struct fld){ .key = FERRY_SC_H_VERSION, .vk = VK_UINT, .u = hdr_version };
 	f[1] = (struct fld){ .key = FERRY_SC_H_HOST, .vk = VK_STR, .u = 0, .raw = host, .len = 2 };
 	f[2] = (struct fld){ .key = FERRY_SC_H_CREATED_MS, .vk = VK_UINT, .u = 1767225600000ull };
 	f[3] = (struct fld){ .key = FERRY_SC_H_FLOW_COUNT, .vk = VK_UINT, .u = flows };
@@ -834,6 +848,19 @@ static void test_flow_keys(void **state)
 	f[n++] = (struct fld){ .key = FERRY_SC_E_NAT, .vk = VK_MAP };
 	bad_flow(f, n, -EOPNOTSUPP, "key 19 (nat) holds NAT bindings");
 
+	/* Version 2 carries bindings; malformed ones are refused. */
+	hdr_version = 2;
+	n = valid_fields(f, IPPROTO_UDP, FERRY_AF_INET);
+	f[n++] = (struct fld){ .key = FERRY_SC_E_NAT, .vk = VK_MAP };
+	bad_flow(f, n, -EBADMSG, "key 19 (nat)");
+	n = valid_fields(f, IPPROTO_UDP, FERRY_AF_INET);
+	f[n++] = (struct fld){ .key = FERRY_SC_E_NAT, .vk = VK_ARR, .len = 4 };
+	bad_flow(f, n, -EBADMSG, "is an array of 4, expected 5");
+	n = valid_fields(f, IPPROTO_UDP, FERRY_AF_INET);
+	f[n++] = (struct fld){ .key = FERRY_SC_E_NAT, .vk = VK_ARR, .len = 5 };
+	bad_flow(f, n, -EBADMSG, "key 19 (nat)");
+	hdr_version = 1;
+
 	/* every required key missing in turn */
 	for (i = 0; i < 19; i++) {
 		n = valid_fields(f, IPPROTO_TCP, FERRY_AF_INET6);
@@ -959,6 +986,34 @@ static void bad_header(struct fld *h, int nh, const struct ferry_sc_limits *lim,
 	msgpack_sbuffer_destroy(&b);
 }
 
+/* The encoder refuses a binding of an unknown kind or on a protocol
+ * NAT does not translate; a decoder of version 2 reads both versions. */
+static void test_nat_binding(void **state)
+{
+	struct ferry_sc_flow r;
+	struct ferry_sc_enc_opts opts = { .host = "h", .flow_count = 1,
+					  .write = obuf_write };
+	char err[FERRY_SC_ERR_MAX];
+	struct ferry_sc_enc *e;
+	struct obuf o = { 0 };
+
+	opts.ctx = &o;
+	make_flow(&r, 1, IPPROTO_TCP, FERRY_AF_INET);
+	assert_int_equal(r.nat_kind, 1);
+	r.nat_kind = 4;
+	assert_int_equal(ferry_sc_flow_check(&r, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "nat kind 4"));
+	make_flow(&r, 1, IPPROTO_GRE, FERRY_AF_INET);
+	r.nat_kind = FERRY_NAT_SNAT;
+	assert_int_equal(ferry_sc_flow_check(&r, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "a NAT binding on proto 47"));
+	e = ferry_sc_enc_new(&opts, err, sizeof(err));
+	assert_non_null(e);
+	assert_int_equal(ferry_sc_enc_add(e, &r), -EBADMSG);
+	ferry_sc_enc_free(e);
+	free(o.data);
+}
+
 static void test_header(void **state)
 {
 	struct ferry_sc_limits lim;
@@ -969,7 +1024,9 @@ static void test_header(void **state)
 	n = header_fields(h, 1, 1, 0);
 	bad_header(h, n, NULL, 0, "");
 	h[0].u = 2;
-	bad_header(h, n, NULL, -EPROTONOSUPPORT, "header: unknown schema version 2");
+	bad_header(h, n, NULL, 0, "");
+	h[0].u = 3;
+	bad_header(h, n, NULL, -EPROTONOSUPPORT, "header: unknown schema version 3 (this decoder reads 1..2)");
 	h[0].u = 0;
 	bad_header(h, n, NULL, -EPROTONOSUPPORT, "header: unknown schema version 0");
 	h[0].vk = VK_STR;
@@ -1325,6 +1382,7 @@ int main(void)
 		cmocka_unit_test(test_flow_wrong_types),
 		cmocka_unit_test(test_flow_keys),
 		cmocka_unit_test(test_flow_values),
+		cmocka_unit_test(test_nat_binding),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_chunks),
 		cmocka_unit_test(test_zlib),

@@ -212,6 +212,7 @@ static int import_room(int ct_fd, __u64 *cap)
 
 int cmd_import(int argc, char **argv)
 {
+	struct ferry_import_nat nat = { .rev_fd = -1, .pools_fd = -1, .fwds_fd = -1 };
 	struct ferry_sc_array a = { 0 };
 	struct ferry_import_report rep;
 	struct ferry_rule *rules = NULL;
@@ -255,8 +256,17 @@ int cmd_import(int argc, char **argv)
 			err);
 		goto out;
 	}
-	ret = ferry_import(ct_fd, cfg_fd, a.keys, a.flows, a.n, rules, nrules,
-			   dry_run, &rep, err, sizeof(err));
+	nat.rev_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_rev");
+	nat.pools_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_pools");
+	nat.fwds_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_fwds");
+	if (nat.rev_fd < 0 || nat.pools_fd < 0 || nat.fwds_fd < 0) {
+		fprintf(stderr, "ferryctl import: instance '%s' has no NAT maps\n",
+			ferryctl_instance);
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = ferry_import_nat(ct_fd, cfg_fd, &nat, a.keys, a.flows, a.n, rules,
+			       nrules, dry_run, &rep, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "ferryctl import: %s\n", err);
 	else
@@ -273,5 +283,11 @@ out:
 		close(cfg_fd);
 	if (rs_fd >= 0)
 		close(rs_fd);
+	if (nat.rev_fd >= 0)
+		close(nat.rev_fd);
+	if (nat.pools_fd >= 0)
+		close(nat.pools_fd);
+	if (nat.fwds_fd >= 0)
+		close(nat.fwds_fd);
 	return ret ? 1 : 0;
 }

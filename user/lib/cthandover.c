@@ -9,6 +9,7 @@
 #include "cthandover.h"
 #include "ctiter.h"
 #include "flowfmt.h"
+#include "natconfig.h"
 #include "policy.h"
 
 static const char *const import_reason_names[FERRY_IMPORT_REASON_MAX] = {
@@ -16,6 +17,8 @@ static const char *const import_reason_names[FERRY_IMPORT_REASON_MAX] = {
 	[FERRY_IMPORT_DENIED] = "denied-by-rules",
 	[FERRY_IMPORT_EXISTS] = "exists",
 	[FERRY_IMPORT_EXPIRED] = "expired",
+	[FERRY_IMPORT_NAT_FOREIGN] = "nat-not-owned",
+	[FERRY_IMPORT_NAT_TAKEN] = "nat-taken",
 };
 
 const char *ferry_import_reason_name(unsigned int reason)
@@ -249,16 +252,55 @@ static int table_room(int ct_fd, __u64 *room)
 	return 0;
 }
 
+/* Is flow (k, f)'s binding one of this host's pools and forwards? */
+static int nat_owned(const struct ferry_import_nat *nat,
+		     const struct ferry_flow_key *k, const struct ferry_flow *f)
+{
+	struct ferry_nat_pool_key pk = { .zone = k->zone, .family = k->family };
+	struct ferry_nat_fwd_key fk = { .zone = k->zone, .proto = k->proto,
+					.family = k->family };
+	struct ferry_endpoints o, r;
+	struct ferry_nat_pool pool;
+	struct ferry_nat_fwd fwd;
+	__u16 port = ntohs(f->nat.sport);
+	__u32 i;
+
+	if (!nat)
+		return 0;
+	if (f->nat.kind & FERRY_NAT_SNAT) {
+		if (bpf_map_lookup_elem(nat->pools_fd, &pk, &pool) ||
+		    !ferry_nat_pool_has(&pk, &pool, k->family, f->nat.saddr))
+			return 0;
+		if ((k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) &&
+		    (port < pool.port_lo || port > pool.port_hi))
+			return 0;
+	}
+	if (!(f->nat.kind & FERRY_NAT_DNAT))
+		return 1;
+	ferry_flow_dirs(k, f, &o, &r);
+	memcpy(fk.addr, o.dst, 16);
+	fk.port = htons(o.dport);
+	if (bpf_map_lookup_elem(nat->fwds_fd, &fk, &fwd))
+		return 0;
+	for (i = 0; i < fwd.nbackends && i < FERRY_NAT_BACKENDS_MAX; i++)
+		if (!memcmp(fwd.be[i].addr, f->nat.daddr, 16) &&
+		    fwd.be[i].port == f->nat.dport)
+			return 1;
+	return 0;
+}
+
 /*
  * Decide each flow by itself; *verdict[i] gets its reason. Whether its key
  * is taken is found when it is inserted (BPF_NOEXIST), or here for a dry
  * run, which inserts nothing.
  */
-static void check_flows(int ct_fd, struct ferry_flow_key *keys,
-			struct ferry_flow *flows, __u64 n, __u64 now,
-			const struct ferry_rule *rules, __u32 nrules, int dry_run,
-			__u8 *verdict, struct ferry_import_report *rep)
+static void check_flows(int ct_fd, const struct ferry_import_nat *nat,
+			struct ferry_flow_key *keys, struct ferry_flow *flows,
+			__u64 n, __u64 now, const struct ferry_rule *rules,
+			__u32 nrules, int dry_run, __u8 *verdict,
+			struct ferry_import_report *rep)
 {
+	struct ferry_flow_key rkey, named;
 	struct ferry_flow existing;
 	struct ferry_policy_pkt p;
 	__u64 i;
@@ -269,6 +311,12 @@ static void check_flows(int ct_fd, struct ferry_flow_key *keys,
 			verdict[i] = FERRY_IMPORT_EXPIRED;
 		else if (!ferry_policy_allows(rules, nrules, &p))
 			verdict[i] = FERRY_IMPORT_DENIED;
+		else if (flows[i].nat.kind && (!nat_owned(nat, &keys[i], &flows[i]) ||
+			 ferry_nat_xlat_key(&keys[i], &flows[i], &rkey)))
+			verdict[i] = FERRY_IMPORT_NAT_FOREIGN;
+		else if (dry_run && flows[i].nat.kind &&
+			 !bpf_map_lookup_elem(nat->rev_fd, &rkey, &named))
+			verdict[i] = FERRY_IMPORT_NAT_TAKEN;
 		else if (dry_run && !bpf_map_lookup_elem(ct_fd, &keys[i], &existing))
 			verdict[i] = FERRY_IMPORT_EXISTS;
 		else
@@ -277,27 +325,84 @@ static void check_flows(int ct_fd, struct ferry_flow_key *keys,
 	}
 }
 
-/* Remove the accepted flows among the first n. */
-static void remove_accepted(int ct_fd, const struct ferry_flow_key *keys,
-			    const __u8 *verdict, __u64 n)
+/* The claim of flow i's translated tuple, if it has one. */
+static void unbind(const struct ferry_import_nat *nat,
+		   const struct ferry_flow_key *k, const struct ferry_flow *f)
+{
+	struct ferry_flow_key rkey;
+
+	if (f->nat.kind && !ferry_nat_xlat_key(k, f, &rkey))
+		bpf_map_delete_elem(nat->rev_fd, &rkey);
+}
+
+/* Remove the accepted flows among the first n, with their bindings. */
+static void remove_accepted(int ct_fd, const struct ferry_import_nat *nat,
+			    const struct ferry_flow_key *keys,
+			    const struct ferry_flow *flows, const __u8 *verdict,
+			    __u64 n)
 {
 	__u64 i;
 
-	for (i = 0; i < n; i++)
-		if (verdict[i] == FERRY_IMPORT_ACCEPTED)
-			bpf_map_delete_elem(ct_fd, &keys[i]);
+	for (i = 0; i < n; i++) {
+		if (verdict[i] != FERRY_IMPORT_ACCEPTED)
+			continue;
+		bpf_map_delete_elem(ct_fd, &keys[i]);
+		unbind(nat, &keys[i], &flows[i]);
+	}
+}
+
+static void recount(struct ferry_import_report *rep, __u8 *verdict, int reason)
+{
+	*verdict = reason;
+	rep->count[FERRY_IMPORT_ACCEPTED]--;
+	rep->count[reason]++;
 }
 
 /*
- * Insert the accepted flows as batch gen, never over an entry: a key taken
- * meanwhile turns its verdict to exists. On failure remove them again.
+ * Flow i's binding claimed (BPF_NOEXIST: never over another flow's), then
+ * its entry (never over an entry). 0; 1 if refused as taken or existing
+ * (its verdict says which); or -errno.
  */
-static int insert_batch(int ct_fd, const struct ferry_flow_key *keys,
+static int insert_one(int ct_fd, const struct ferry_import_nat *nat,
+		      const struct ferry_flow_key *k, const struct ferry_flow *f,
+		      __u8 *verdict, struct ferry_import_report *rep)
+{
+	struct ferry_flow_key rkey;
+	int ret;
+
+	if (f->nat.kind) {
+		ferry_nat_xlat_key(k, f, &rkey);
+		if (bpf_map_update_elem(nat->rev_fd, &rkey, k, BPF_NOEXIST)) {
+			if (errno != EEXIST)
+				return -errno;
+			recount(rep, verdict, FERRY_IMPORT_NAT_TAKEN);
+			return 1;
+		}
+	}
+	if (!bpf_map_update_elem(ct_fd, k, f, BPF_NOEXIST))
+		return 0;
+	ret = -errno;
+	if (f->nat.kind)
+		bpf_map_delete_elem(nat->rev_fd, &rkey);
+	if (ret != -EEXIST)
+		return ret;
+	recount(rep, verdict, FERRY_IMPORT_EXISTS);
+	return 1;
+}
+
+/*
+ * Insert the accepted flows as batch gen, never over an entry or binding:
+ * one taken meanwhile turns its verdict to exists or nat-taken. On failure
+ * remove them again.
+ */
+static int insert_batch(int ct_fd, const struct ferry_import_nat *nat,
+			const struct ferry_flow_key *keys,
 			struct ferry_flow *flows, __u8 *verdict, __u64 n,
 			__u32 gen, struct ferry_import_report *rep, char *err,
 			size_t errlen)
 {
 	__u64 i;
+	int ret;
 
 	for (i = 0; i < n; i++) {
 		if (verdict[i] != FERRY_IMPORT_ACCEPTED)
@@ -305,21 +410,13 @@ static int insert_batch(int ct_fd, const struct ferry_flow_key *keys,
 		flows[i].import_gen = gen;
 		flows[i].flags |= FERRY_FLOW_F_IMPORTED;
 		memset(&flows[i].lock, 0, sizeof(flows[i].lock));
-		if (bpf_map_update_elem(ct_fd, &keys[i], &flows[i], BPF_NOEXIST)) {
-			int ret = -errno;
-
-			if (ret == -EEXIST) {
-				verdict[i] = FERRY_IMPORT_EXISTS;
-				rep->count[FERRY_IMPORT_ACCEPTED]--;
-				rep->count[FERRY_IMPORT_EXISTS]++;
-				continue;
-			}
-
-			remove_accepted(ct_fd, keys, verdict, i);
-			return fail(err, errlen, ret, "inserting flow %llu: %s "
-				    "(import rolled back)", (unsigned long long)i,
-				    strerror(-ret));
-		}
+		ret = insert_one(ct_fd, nat, &keys[i], &flows[i], &verdict[i], rep);
+		if (ret >= 0)
+			continue;
+		remove_accepted(ct_fd, nat, keys, flows, verdict, i);
+		return fail(err, errlen, ret, "inserting flow %llu: %s "
+			    "(import rolled back)", (unsigned long long)i,
+			    strerror(-ret));
 	}
 	return 0;
 }
@@ -328,6 +425,15 @@ int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
 		 struct ferry_flow *flows, __u64 n, const struct ferry_rule *rules,
 		 __u32 nrules, int dry_run, struct ferry_import_report *rep,
 		 char *err, size_t errlen)
+{
+	return ferry_import_nat(ct_fd, config_fd, NULL, keys, flows, n, rules,
+				nrules, dry_run, rep, err, errlen);
+}
+
+int ferry_import_nat(int ct_fd, int config_fd, const struct ferry_import_nat *nat,
+		     struct ferry_flow_key *keys, struct ferry_flow *flows, __u64 n,
+		     const struct ferry_rule *rules, __u32 nrules, int dry_run,
+		     struct ferry_import_report *rep, char *err, size_t errlen)
 {
 	struct table_ctx t = { 0 };
 	struct ferry_config cfg;
@@ -352,8 +458,8 @@ int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
 		free(t.stale);
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
-	check_flows(ct_fd, keys, flows, n, ferry_now_ns(), rules, nrules, dry_run,
-		    verdict, rep);
+	check_flows(ct_fd, nat, keys, flows, n, ferry_now_ns(), rules, nrules,
+		    dry_run, verdict, rep);
 	accepted = rep->count[FERRY_IMPORT_ACCEPTED];
 	if (t.entries - t.n_stale + accepted > room) {
 		ret = fail(err, errlen, -ENOSPC, "%llu flows do not fit: the table holds "
@@ -367,7 +473,7 @@ int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
 		goto out_free;
 	/* An import that died before committing left invisible entries. */
 	remove_keys(ct_fd, t.stale, t.n_stale);
-	ret = insert_batch(ct_fd, keys, flows, verdict, n, cfg.import_gen + 1,
+	ret = insert_batch(ct_fd, nat, keys, flows, verdict, n, cfg.import_gen + 1,
 			   rep, err, errlen);
 	if (ret)
 		goto out_free;
@@ -376,7 +482,7 @@ int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
 	if (bpf_map_update_elem(config_fd, &zero, &cfg, 0)) {
 		ret = fail(err, errlen, -errno, "committing the import: %s "
 			   "(import rolled back)", strerror(errno));
-		remove_accepted(ct_fd, keys, verdict, n);
+		remove_accepted(ct_fd, nat, keys, flows, verdict, n);
 	}
 out_free:
 	free(verdict);

@@ -44,6 +44,8 @@ enum ferry_import_reason {
 	FERRY_IMPORT_DENIED,	/* the local rules would not allow it as new */
 	FERRY_IMPORT_EXISTS,	/* the table already holds a flow with its key */
 	FERRY_IMPORT_EXPIRED,	/* no lifetime left */
+	FERRY_IMPORT_NAT_FOREIGN, /* its binding uses a pool or forward not ours */
+	FERRY_IMPORT_NAT_TAKEN,	/* its translated tuple is bound to another flow */
 	FERRY_IMPORT_REASON_MAX,
 };
 
@@ -69,5 +71,25 @@ int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
 		 struct ferry_flow *flows, __u64 n, const struct ferry_rule *rules,
 		 __u32 nrules, int dry_run, struct ferry_import_report *rep,
 		 char *err, size_t errlen);
+
+/* The local NAT maps an import checks bindings against. */
+struct ferry_import_nat {
+	int rev_fd;	/* ferry_nat_rev */
+	int pools_fd;	/* ferry_nat_pools */
+	int fwds_fd;	/* ferry_nat_fwds */
+};
+
+/*
+ * As ferry_import, with NAT bindings: a flow's binding is accepted only if
+ * its SNAT address and port lie in this host's pool of the flow's zone and
+ * its DNAT target is a backend of this host's forward for the address the
+ * client used; its translated tuple is claimed in ferry_nat_rev with
+ * BPF_NOEXIST, never over another flow's binding. nat NULL: every flow
+ * with a binding is refused (nat-not-owned).
+ */
+int ferry_import_nat(int ct_fd, int config_fd, const struct ferry_import_nat *nat,
+		     struct ferry_flow_key *keys, struct ferry_flow *flows, __u64 n,
+		     const struct ferry_rule *rules, __u32 nrules, int dry_run,
+		     struct ferry_import_report *rep, char *err, size_t errlen);
 
 #endif

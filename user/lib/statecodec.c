@@ -70,6 +70,13 @@ int ferry_sc_flow_from_entry(const struct ferry_flow_key *k,
 		r->tcp[i].flags = f->tcp[i].flags;
 	}
 	r->rule_id = f->rule_id;
+	if (f->nat.kind) {
+		r->nat_kind = f->nat.kind;
+		memcpy(r->nat_src, f->nat.saddr, addr_len(k->family));
+		memcpy(r->nat_dst, f->nat.daddr, addr_len(k->family));
+		r->nat_sport = ntohs(f->nat.sport);
+		r->nat_dport = ntohs(f->nat.dport);
+	}
 	return 0;
 }
 
@@ -126,6 +133,13 @@ void ferry_sc_flow_to_entry(const struct ferry_sc_flow *r, __u64 now_ns,
 		f->tcp[i].flags = r->tcp[i].flags;
 	}
 	f->rule_id = r->rule_id;
+	if (r->nat_kind) {
+		f->nat.kind = r->nat_kind;
+		memcpy(f->nat.saddr, r->nat_src, addr_len(r->family));
+		memcpy(f->nat.daddr, r->nat_dst, addr_len(r->family));
+		f->nat.sport = htons(r->nat_sport);
+		f->nat.dport = htons(r->nat_dport);
+	}
 }
 
 static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -245,6 +259,13 @@ int ferry_sc_flow_check(const struct ferry_sc_flow *r, char *err, size_t errlen)
 			    "idle time %llu ms longer than the age %llu ms",
 			    (unsigned long long)r->idle_ms,
 			    (unsigned long long)r->age_ms);
+	if (r->nat_kind & ~(FERRY_NAT_SNAT | FERRY_NAT_DNAT))
+		return errf(err, errlen, -EBADMSG, "nat kind %u is not 1 (snat), "
+			    "2 (dnat) or 3 (both)", r->nat_kind);
+	if (r->nat_kind && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP &&
+	    r->proto != IPPROTO_ICMP && r->proto != IPPROTO_ICMPV6)
+		return errf(err, errlen, -EBADMSG, "a NAT binding on proto %u",
+			    r->proto);
 	if (r->proto != IPPROTO_TCP)
 		return 0;
 	ret = check_tcp(&r->tcp[0], "orig", err, errlen);
@@ -507,7 +528,7 @@ static int pack_flow(msgpack_packer *k, const struct ferry_sc_flow *r)
 	int tcp = r->proto == IPPROTO_TCP, alen = addr_len(r->family);
 	int bad = 0;
 
-	bad |= msgpack_pack_map(k, tcp ? 19 : 17);
+	bad |= msgpack_pack_map(k, (tcp ? 19 : 17) + !!r->nat_kind);
 	bad |= pack_kv(k, FERRY_SC_E_ZONE, r->zone);
 	bad |= pack_kv(k, FERRY_SC_E_FAMILY, r->family);
 	bad |= pack_kv(k, FERRY_SC_E_PROTO, r->proto);
@@ -531,6 +552,15 @@ static int pack_flow(msgpack_packer *k, const struct ferry_sc_flow *r)
 		bad |= pack_tcp(k, &r->tcp[FERRY_DIR_REPLY]);
 	}
 	bad |= pack_kv(k, FERRY_SC_E_RULE_ID, r->rule_id);
+	if (r->nat_kind) {
+		bad |= msgpack_pack_uint8(k, FERRY_SC_E_NAT);
+		bad |= msgpack_pack_array(k, 5);
+		bad |= msgpack_pack_uint8(k, r->nat_kind);
+		bad |= msgpack_pack_bin(k, alen) | msgpack_pack_bin_body(k, r->nat_src, alen);
+		bad |= msgpack_pack_uint16(k, r->nat_sport);
+		bad |= msgpack_pack_bin(k, alen) | msgpack_pack_bin_body(k, r->nat_dst, alen);
+		bad |= msgpack_pack_uint16(k, r->nat_dport);
+	}
 	return bad;
 }
 

@@ -19,7 +19,8 @@
 #include <sys/types.h>
 #include "ferry/layout.h"
 
-#define FERRY_SC_VERSION		1
+#define FERRY_SC_VERSION		2	/* written; 1 and 2 are read */
+#define FERRY_SC_VERSION_MIN		1
 
 /* Header flags. */
 #define FERRY_SC_F_ZLIB			0x01	/* chunk payloads are zlib streams */
@@ -81,7 +82,7 @@ enum ferry_sc_flow_key {
 	FERRY_SC_E_TCP_ORIG,	/* TCP only: [end, maxend, maxwin, maxack, wscale, flags] */
 	FERRY_SC_E_TCP_REPLY,
 	FERRY_SC_E_RULE_ID,
-	FERRY_SC_E_NAT,		/* reserved for NAT bindings: rejected by version 1 */
+	FERRY_SC_E_NAT,		/* version 2: the flow's NAT binding, if it has one */
 	FERRY_SC_E_NKEYS,
 };
 
@@ -112,6 +113,13 @@ struct ferry_sc_flow {
 	__u64 bytes[2];
 	struct ferry_sc_tcp tcp[2];	/* TCP only; indexed by enum ferry_dir */
 	__u32 rule_id;
+	/* NAT: kind 0 none; else the original direction's tuple as it leaves
+	 * the firewall (addresses as src/dst; ports host order). */
+	__u8  nat_kind;		/* FERRY_NAT_SNAT | FERRY_NAT_DNAT */
+	__u8  nat_src[16];
+	__u8  nat_dst[16];
+	__u16 nat_sport;
+	__u16 nat_dport;
 };
 
 /*

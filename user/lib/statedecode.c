@@ -382,10 +382,11 @@ static int rd_header_value(struct sc_dec *d, int key)
 		ret = rd_uint(d, ~0ull, &v);
 		if (ret)
 			return ret;
-		if (v != FERRY_SC_VERSION)
+		if (v < FERRY_SC_VERSION_MIN || v > FERRY_SC_VERSION)
 			return fail(d, -EPROTONOSUPPORT,
-				    "unknown schema version %llu (this decoder reads %d)",
-				    (unsigned long long)v, FERRY_SC_VERSION);
+				    "unknown schema version %llu (this decoder reads %d..%d)",
+				    (unsigned long long)v, FERRY_SC_VERSION_MIN,
+				    FERRY_SC_VERSION);
 		h->version = v;
 		return 0;
 	case FERRY_SC_H_HOST:
@@ -458,6 +459,8 @@ struct rec_state {
 	__u32 seen;
 	__u8 src_len;
 	__u8 dst_len;
+	__u8 nat_src_len;
+	__u8 nat_dst_len;
 };
 
 static int rd_addr(struct sc_dec *d, __u8 *a, __u8 *alen)
@@ -505,6 +508,37 @@ static int rd_tcp(struct sc_dec *d, struct ferry_sc_tcp *t)
 	t->maxack = v[3];
 	t->wscale = v[4];
 	t->flags = v[5];
+	return 0;
+}
+
+/* [kind, src, sport, dst, dport] */
+static int rd_nat(struct sc_dec *d, struct rec_state *s)
+{
+	struct ferry_sc_flow *r = &s->r;
+	char buf[48];
+	__u64 kind, sport, dport;
+	__u32 n;
+	int ret;
+
+	ret = rd_array(d, &n);
+	if (ret)
+		return ret;
+	if (n != 5)
+		return fail(d, -EBADMSG, "%s is an array of %u, expected 5",
+			    what(d, buf, sizeof(buf)), n);
+	ret = rd_uint(d, 0xff, &kind) ?:
+	      rd_addr(d, r->nat_src, &s->nat_src_len) ?:
+	      rd_uint(d, 0xffff, &sport) ?:
+	      rd_addr(d, r->nat_dst, &s->nat_dst_len) ?:
+	      rd_uint(d, 0xffff, &dport);
+	if (ret)
+		return ret;
+	if (!kind)
+		return fail(d, -EBADMSG, "%s has kind 0: a flow without NAT "
+			    "leaves the key out", what(d, buf, sizeof(buf)));
+	r->nat_kind = kind;
+	r->nat_sport = sport;
+	r->nat_dport = dport;
 	return 0;
 }
 
@@ -560,9 +594,11 @@ static int rd_flow_value(struct sc_dec *d, int key, struct rec_state *s)
 	case FERRY_SC_E_TCP_REPLY:	return rd_tcp(d, &r->tcp[1]);
 	case FERRY_SC_E_RULE_ID:	return rd_u32(d, &r->rule_id);
 	default:
-		return fail(d, -EOPNOTSUPP,
-			    "key %d (nat) holds NAT bindings, not supported by schema version 1",
-			    key);
+		if (d->hdr.version < 2)
+			return fail(d, -EOPNOTSUPP,
+				    "key %d (nat) holds NAT bindings, not supported by schema version 1",
+				    key);
+		return rd_nat(d, s);
 	}
 }
 
@@ -596,6 +632,10 @@ static int check_shape(struct sc_dec *d, const struct rec_state *s)
 	if (s->dst_len != want)
 		return fail(d, -EBADMSG, "key 4 (dst) is %u bytes, family %u has %d",
 			    s->dst_len, s->r.family, want);
+	if (s->r.nat_kind && (s->nat_src_len != want || s->nat_dst_len != want))
+		return fail(d, -EBADMSG, "key 19 (nat) has addresses of %u and %u "
+			    "bytes, family %u has %d", s->nat_src_len,
+			    s->nat_dst_len, s->r.family, want);
 	return 0;
 }
 
