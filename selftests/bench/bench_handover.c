@@ -4,7 +4,8 @@
  * rate for tables of 100k and 1M flows, exporting one VM's 10k flows from
  * a table of 1M (through the per-VM index, and by a table walk for
  * comparison), the sweep of 1M entries (none expired; all expired), and
- * the peak RSS of a process exporting 1M flows. Flows are written into the
+ * the peak RSS of a process exporting 1M flows as ferryctl does (spooled
+ * to an unlinked file) and collected in memory (as a VM's export is). Flows are written into the
  * table with batch updates; the bundle goes to a byte counter or a buffer.
  * Usage: bench_handover [max flows, default 1000000]
  */
@@ -319,8 +320,38 @@ static void bench_sweep(__u64 n)
 	ferry_fw__destroy(d.skel);
 }
 
-/* Peak RSS of a child that exports (or not) the table of d. */
-static long child_rss_kb(struct dp *d, int do_export)
+/* An export as ferryctl does it: spooled, then encoded 256 at a time. */
+static void export_spooled(struct dp *d)
+{
+	struct ferry_export_sel all = { .all_zones = 1 };
+	struct ferry_sc_enc_opts o = { .host = "bench", .write = count_write };
+	struct ferry_flow_key keys[256];
+	struct ferry_flow fl[256];
+	char err[FERRY_SC_ERR_MAX];
+	struct ferry_sc_enc *e;
+	__u64 now = ferry_now_ns(), n, bytes = 0;
+	ssize_t got, i;
+	int fd;
+
+	if (ferry_export_spool(d->ct, d->cfg, &all, now, "/tmp", &fd, &n))
+		die("spool", errno);
+	o.flow_count = n;
+	o.ctx = &bytes;
+	e = ferry_sc_enc_new(&o, err, sizeof(err));
+	if (!e)
+		die(err, EINVAL);
+	while ((got = ferry_export_spool_read(fd, keys, fl, 256)) > 0)
+		for (i = 0; i < got; i++)
+			if (ferry_sc_enc_add_entry(e, &keys[i], &fl[i], now))
+				die(ferry_sc_enc_error(e), EINVAL);
+	if (got < 0 || ferry_sc_enc_finish(e))
+		die("spool encode", EIO);
+	ferry_sc_enc_free(e);
+	close(fd);
+}
+
+/* Peak RSS of a child that exports (1: in memory, 2: spooled) or not. */
+static long child_rss_kb(struct dp *d, int how)
 {
 	struct ferry_export_sel all = { .all_zones = 1 };
 	struct rusage ru;
@@ -329,8 +360,10 @@ static long child_rss_kb(struct dp *d, int do_export)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (do_export)
+		if (how == 1)
 			export(d, &all, count_write, &bytes, &got);
+		else if (how == 2)
+			export_spooled(d);
 		_exit(0);
 	}
 	if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || status)
@@ -346,8 +379,10 @@ static void bench_rss(__u64 n)
 	dp_open(&d, n);
 	fill(&d, n, 0, 3600000);
 	base = child_rss_kb(&d, 0);
-	peak = child_rss_kb(&d, 1);
+	peak = child_rss_kb(&d, 2);
 	printf("bench: export_1m_rss_mb %.1f MB\n", (peak - base) / 1024.0);
+	peak = child_rss_kb(&d, 1);
+	printf("bench: export_1m_in_memory_rss_mb %.1f MB\n", (peak - base) / 1024.0);
 	ferry_fw__destroy(d.skel);
 }
 

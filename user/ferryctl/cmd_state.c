@@ -107,17 +107,34 @@ static int export_opts(int argc, char **argv, struct ferry_export_sel *sel,
 	return 0;
 }
 
+/* The spooled flows into the encoder, a few hundred at a time. */
+static int encode_spool(struct ferry_sc_enc *e, int spool, __u64 now)
+{
+	struct ferry_flow_key keys[256];
+	struct ferry_flow flows[256];
+	ssize_t got, i;
+	int ret = 0;
+
+	while (!ret && (got = ferry_export_spool_read(spool, keys, flows, 256)) > 0)
+		for (i = 0; !ret && i < got; i++)
+			ret = ferry_sc_enc_add_entry(e, &keys[i], &flows[i], now);
+	return ret ?: got < 0 ? (int)got : 0;
+}
+
+/*
+ * The selection is spooled to an unlinked file first (the header needs the
+ * count), so the export's memory does not grow with the table.
+ */
 int cmd_export(int argc, char **argv)
 {
 	struct ferry_vm_index ix = { .index_fd = -1, .overflow_fd = -1 };
 	struct ferry_export_sel sel = { 0 };
 	struct ferry_sc_enc_opts o = { .write = write_stdout };
-	struct ferry_flow_key *keys = NULL;
-	struct ferry_flow *flows = NULL;
+	const char *tmp = getenv("TMPDIR") ?: "/tmp";
 	char host[256], err[256] = "";
 	struct ferry_sc_enc *e = NULL;
-	int ct_fd, cfg_fd, ret, zlib = 0;
-	__u64 n = 0, i, now;
+	int ct_fd, cfg_fd, ret, zlib = 0, spool = -1;
+	__u64 n = 0, now;
 
 	if (export_opts(argc, argv, &sel, &zlib))
 		return 2;
@@ -132,9 +149,10 @@ int cmd_export(int argc, char **argv)
 	if (!ferry_vm_index_open(&ix, ferryctl_instance))
 		sel.index = &ix;
 	now = ferry_now_ns();
-	ret = ferry_export_collect(ct_fd, cfg_fd, &sel, now, &keys, &flows, &n);
+	ret = ferry_export_spool(ct_fd, cfg_fd, &sel, now, tmp, &spool, &n);
 	if (ret) {
-		fprintf(stderr, "ferryctl export: %s\n", strerror(-ret));
+		fprintf(stderr, "ferryctl export: spooling to %s: %s\n", tmp,
+			strerror(-ret));
 		goto out;
 	}
 	if (gethostname(host, sizeof(host)) || !host[0])
@@ -143,9 +161,7 @@ int cmd_export(int argc, char **argv)
 	o.flow_count = n;
 	o.zlib_level = zlib;
 	e = ferry_sc_enc_new(&o, err, sizeof(err));
-	ret = e ? 0 : -errno;
-	for (i = 0; !ret && i < n; i++)
-		ret = ferry_sc_enc_add_entry(e, &keys[i], &flows[i], now);
+	ret = e ? encode_spool(e, spool, now) : -errno;
 	if (!ret)
 		ret = ferry_sc_enc_finish(e);
 	if (!ret && fflush(stdout))
@@ -158,8 +174,8 @@ int cmd_export(int argc, char **argv)
 out:
 	ferry_vm_index_close(&ix);
 	ferry_sc_enc_free(e);
-	free(keys);
-	free(flows);
+	if (spool >= 0)
+		close(spool);
 	if (ct_fd >= 0)
 		close(ct_fd);
 	if (cfg_fd >= 0)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,14 @@ int ferry_export_selects(const struct ferry_export_sel *sel,
 	return 0;
 }
 
+/* One spooled flow. */
+struct spool_rec {
+	struct ferry_flow_key key;
+	struct ferry_flow flow;
+};
+
+#define SPOOL_BATCH	1024
+
 struct collect_ctx {
 	const struct ferry_export_sel *sel;
 	__u64 now;
@@ -74,7 +84,37 @@ struct collect_ctx {
 	struct ferry_flow_key *keys;
 	struct ferry_flow *flows;
 	__u64 n, cap;
+	/* spooling: records go to spool_fd through buf, not into keys/flows */
+	int spool_fd;
+	struct spool_rec *buf;
+	__u32 in_buf;
 };
+
+static int spool_flush(struct collect_ctx *c)
+{
+	size_t len = c->in_buf * sizeof(*c->buf), done = 0;
+	ssize_t w;
+
+	while (done < len) {
+		w = write(c->spool_fd, (char *)c->buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		done += w;
+	}
+	c->in_buf = 0;
+	return 0;
+}
+
+static int spool_one(struct collect_ctx *c, const struct ferry_flow_key *k,
+		     const struct ferry_flow *f)
+{
+	c->buf[c->in_buf].key = *k;
+	c->buf[c->in_buf].flow = *f;
+	c->n++;
+	return ++c->in_buf == SPOOL_BATCH ? spool_flush(c) : 0;
+}
 
 static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		       void *data)
@@ -84,6 +124,8 @@ static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *
 	if (f->expires_ns <= c->now || f->import_gen > c->committed ||
 	    !ferry_export_selects(c->sel, k))
 		return 0;
+	if (c->buf)
+		return spool_one(c, k, f);
 	if (c->n == c->cap) {
 		__u64 cap = c->cap ? c->cap * 2 : 1024;
 		void *nk = realloc(c->keys, cap * sizeof(*c->keys));
@@ -149,27 +191,100 @@ static int collect_indexed(int ct_fd, struct collect_ctx *c)
 	return err;
 }
 
-int ferry_export_collect(int ct_fd, int config_fd,
-			 const struct ferry_export_sel *sel, __u64 now_ns,
-			 struct ferry_flow_key **keys, struct ferry_flow **flows,
-			 __u64 *n)
+/* The selection through the index where it can, else by a walk. */
+static int collect(int ct_fd, int config_fd, struct collect_ctx *c)
 {
-	struct collect_ctx c = { .sel = sel, .now = now_ns };
 	struct ferry_config cfg;
 	int err;
 
 	err = read_config(config_fd, &cfg);
 	if (err)
 		return err;
-	c.committed = cfg.import_gen;
+	c->committed = cfg.import_gen;
 	err = -ENOENT;
-	if (sel->index && sel->n_vms)
-		err = collect_indexed(ct_fd, &c);
+	if (c->sel->index && c->sel->n_vms)
+		err = collect_indexed(ct_fd, c);
 	if (err == -ENOENT || err == -EOVERFLOW) {
 		/* Not (fully) indexed: walk the whole table instead. */
-		c.n = 0;
-		err = ferry_ct_foreach(ct_fd, collect_one, &c);
+		c->n = 0;
+		c->in_buf = 0;
+		if (c->buf && (lseek(c->spool_fd, 0, SEEK_SET) ||
+			       ftruncate(c->spool_fd, 0)))
+			return -errno;
+		err = ferry_ct_foreach(ct_fd, collect_one, c);
 	}
+	if (!err && c->buf)
+		err = spool_flush(c);
+	return err;
+}
+
+int ferry_export_spool(int ct_fd, int config_fd,
+		       const struct ferry_export_sel *sel, __u64 now_ns,
+		       const char *dir, int *fd, __u64 *n)
+{
+	struct collect_ctx c = { .sel = sel, .now = now_ns };
+	int err;
+
+	c.buf = calloc(SPOOL_BATCH, sizeof(*c.buf));
+	if (!c.buf)
+		return -ENOMEM;
+	c.spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (c.spool_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = collect(ct_fd, config_fd, &c);
+	if (!err && lseek(c.spool_fd, 0, SEEK_SET))
+		err = -errno;
+	if (err) {
+		close(c.spool_fd);
+		goto out;
+	}
+	*fd = c.spool_fd;
+	*n = c.n;
+out:
+	free(c.buf);
+	return err;
+}
+
+ssize_t ferry_export_spool_read(int fd, struct ferry_flow_key *keys,
+				struct ferry_flow *flows, size_t max)
+{
+	struct spool_rec r[256];
+	size_t want, done = 0, i;
+	ssize_t got;
+
+	if (max > 256)
+		max = 256;
+	want = max * sizeof(r[0]);
+	while (done < want) {
+		got = read(fd, (char *)r + done, want - done);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (!got)
+			break;
+		done += got;
+	}
+	if (done % sizeof(r[0]))
+		return -EIO;	/* the spool is ours: never a partial record */
+	for (i = 0; i < done / sizeof(r[0]); i++) {
+		keys[i] = r[i].key;
+		flows[i] = r[i].flow;
+	}
+	return done / sizeof(r[0]);
+}
+
+int ferry_export_collect(int ct_fd, int config_fd,
+			 const struct ferry_export_sel *sel, __u64 now_ns,
+			 struct ferry_flow_key **keys, struct ferry_flow **flows,
+			 __u64 *n)
+{
+	struct collect_ctx c = { .sel = sel, .now = now_ns, .spool_fd = -1 };
+	int err;
+
+	err = collect(ct_fd, config_fd, &c);
 	if (err) {
 		free(c.keys);
 		free(c.flows);
