@@ -1,7 +1,7 @@
 # `make bench`: the datapath's cost per packet over BPF_PROG_RUN (bench_dp),
 # the state codec's cost per flow and its memory (bench_codec),
 # the control protocol's handshake, channel throughput and latency
-# (bench_channel),
+# (bench_channel), the migration payload (bench_mig),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
 # `make test`: they measure, they do not judge. Needs root.
@@ -12,8 +12,9 @@ BENCH_BPF_OBJS := $(BUILD)/selftests/bench/xdp_gen.bpf.o \
 BENCH_SKELS    := $(BUILD)/include/xdp_gen.skel.h $(BUILD)/include/xdp_count.skel.h
 BENCH_CODEC    := $(BUILD)/selftests/bin/bench_codec
 BENCH_CHANNEL  := $(BUILD)/selftests/bin/bench_channel
+BENCH_MIG      := $(BUILD)/selftests/bin/bench_mig
 BENCH_BINS     := $(BENCH_DP) $(BUILD)/selftests/bin/ferry-pktgen $(BENCH_CODEC) \
-		  $(BENCH_CHANNEL)
+		  $(BENCH_CHANNEL) $(BENCH_MIG)
 
 all: $(BENCH_BINS)
 
@@ -44,6 +45,12 @@ $(BENCH_CHANNEL): $(BUILD)/selftests/bench/bench_channel.o $(LIBFERRY)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
+# The migration payload between two datapaths (the test skeleton, via dptest).
+$(BENCH_MIG): $(BUILD)/selftests/bench/bench_mig.o $(TESTLIB_OBJS) $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/selftests/bin/ferry-pktgen: $(BUILD)/selftests/bench/pktgen.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -53,4 +60,5 @@ bench: all
 	$(Q)$(BENCH_DP)
 	$(Q)$(BENCH_CODEC)
 	$(Q)$(BENCH_CHANNEL)
+	$(Q)$(BENCH_MIG)
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh
