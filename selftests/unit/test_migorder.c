@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sodium.h>
 #include "envelope.h"
 #include "migdest.h"
 #include "migorder.h"
@@ -435,6 +436,107 @@ static void test_done_set(void **state)
 	ferry_mig_done_free(d);
 }
 
+
+/* docs/migration.md, test vector (checked independently with Python's
+ * hashlib and cryptography when it was written). */
+#define KAT_ORDER \
+	"870040010002cf1011121314151617030004cf0000019b76daa80005c4838b00" \
+	"c410101112131415161718191a1b1c1d1e1f010702c42202c612010100000000" \
+	"00000000000000000a20010db800010000000000000000000103c40602005e00" \
+	"0001040705c42029acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c897" \
+	"94bc9322966dd7060807ce6955b90008ce6955b91e09ce000186a00ace040000" \
+	"0006c44097b95101a3ec8f3b824d34652170bfaeab56896b234a5ff5a4da17ac" \
+	"42c724deb4fd63096c0451fe0c6c4f2d24eb2f7a11e5b8ea1b5c70e42658aae5" \
+	"9c35bb0a"
+#define KAT_CHUNK \
+	"870041010702cf1011121314151617030004cf0000019b76daabe805c41d8200" \
+	"c410101112131415161718191a1b1c1d1e1f01c40662756e646c6506c4402719" \
+	"845ee465b00143fe15a898e0fc2b51d93b110b35313c64e827065225b7e596d6" \
+	"05448ae1889ad7b6dde13987facfcf1f3fe8af6ea0f191315ce643042d00"
+#define KAT_COMMIT \
+	"870042010702cf1011121314151617030104cf0000019b76daabe805c43d8500" \
+	"c410101112131415161718191a1b1c1d1e1f01010206030004c4208c6976dc57" \
+	"760f8b625851693d764f0e7c21c417fcb31d095b1e37650f41bebe06c440e19a" \
+	"1c541a41448fc84c6493a1f32047146053ba6c0e09da7460f5e8ce66cda81581" \
+	"b0d019ced49b516aa8c257845c5015002d278a6948866a65f72ef573eb05"
+
+static void to_hex(const __u8 *p, size_t len, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static void test_known_answer(void **state)
+{
+	struct ferry_identity kat_som, kat_src;
+	struct ferry_mig_commit c = { .chunk_count = 1, .total_bytes = 6 };
+	struct ferry_envelope e = { .origin = 7, .timestamp_ms = 1767225601000ull };
+	struct ferry_mig_order o = { 0 };
+	crypto_generichash_state h;
+	__u8 seed[32], buf[512], body[256];
+	char hex[1025];
+	struct ferry_mpk_buf b;
+	size_t len;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		seed[i] = i;
+	assert_int_equal(ferry_identity_from_seed(&kat_som, seed), 0);
+	for (i = 0; i < 32; i++)
+		seed[i] = 0x20 + i;
+	assert_int_equal(ferry_identity_from_seed(&kat_src, seed), 0);
+	for (i = 0; i < 16; i++)
+		o.id[i] = 0x10 + i;
+	o.vm.zone = 7;
+	o.vm.n_addrs = 2;
+	o.vm.family[0] = FERRY_AF_INET;
+	memcpy(o.vm.addr[0], "\xc6\x12\x01\x01", 4);
+	o.vm.family[1] = FERRY_AF_INET6;
+	memcpy(o.vm.addr[1], "\x20\x01\x0d\xb8\x00\x01\0\0\0\0\0\0\0\0\0\x01", 16);
+	o.vm.has_mac = 1;
+	memcpy(o.vm.mac, "\x02\x00\x5e\x00\x00\x01", 6);
+	o.src_host = 7;
+	memcpy(o.src_pk, kat_src.pk, 32);
+	o.dst_host = 8;
+	o.issued_s = 1767225600;
+	o.expires_s = 1767225630;
+	o.max_flows = 100000;
+	o.max_bytes = 64u << 20;
+	assert_int_equal(ferry_mig_order_seal(&o, &kat_som, 1767225600000ull, buf,
+					      sizeof(buf), &len), 0);
+	to_hex(buf, len, hex);
+	assert_string_equal(hex, KAT_ORDER);
+
+	/* chunk 0 carrying the 6 bytes "bundle" */
+	ferry_mpk_init(&b, body, sizeof(body));
+	ferry_mig_chunk_body(&b, o.id, (const __u8 *)"bundle", 6);
+	e.type = FERRY_MSG_MIG_CHUNK;
+	e.migration_id = ferry_mig_id64(o.id);
+	e.body = body;
+	e.body_len = b.len;
+	assert_int_equal(ferry_envelope_seal(&e, &kat_src, buf, sizeof(buf), &len), 0);
+	to_hex(buf, len, hex);
+	assert_string_equal(hex, KAT_CHUNK);
+
+	/* the commit: 1 chunk, 6 bytes, 0 flows, the hash */
+	memcpy(c.id, o.id, 16);
+	crypto_generichash_init(&h, NULL, 0, 32);
+	crypto_generichash_update(&h, (const __u8 *)FERRY_MIG_HASH_LABEL,
+				  sizeof(FERRY_MIG_HASH_LABEL));
+	crypto_generichash_update(&h, (const __u8 *)"bundle", 6);
+	crypto_generichash_final(&h, c.hash, 32);
+	ferry_mpk_init(&b, body, sizeof(body));
+	ferry_mig_commit_body(&b, &c);
+	e.type = FERRY_MSG_MIG_COMMIT;
+	e.seq = 1;
+	e.body_len = b.len;
+	assert_int_equal(ferry_envelope_seal(&e, &kat_src, buf, sizeof(buf), &len), 0);
+	to_hex(buf, len, hex);
+	assert_string_equal(hex, KAT_COMMIT);
+}
+
 static void test_reason_names(void **state)
 {
 	unsigned int r;
@@ -460,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_done_set),
 		cmocka_unit_test(test_reason_names),
+		cmocka_unit_test(test_known_answer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
