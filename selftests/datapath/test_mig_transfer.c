@@ -617,6 +617,62 @@ static void test_not_for_this_source(void **state)
 	assert_int_equal(x->n_env, 0);
 }
 
+/* Chunks of another migration by the same source: refused. */
+static void test_other_migration(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_mig_order other = x->order;
+	struct ferry_mig_result res;
+
+	ferry_mig_id_random(other.id);
+	assert_int_equal(run_source(x, &other, &src_id, &res), 0);
+	expect_failure(x, NULL, 0, FERRY_MIG_WRONG_MIGRATION);
+	/* the same first 8 bytes, another id: the body tells */
+	memcpy(other.id, x->order.id, 8);
+	assert_int_equal(run_source(x, &other, &src_id, &res), 0);
+	expect_failure(x, NULL, 0, FERRY_MIG_WRONG_MIGRATION);
+}
+
+/* Properly signed by the source, but a body that does not decode. */
+static void test_malformed_body(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_envelope e;
+	char err[FERRY_ENVELOPE_ERR_MAX];
+	__u8 buf[CHUNK + 256], junk[8] = "garbage";
+	size_t len;
+
+	source_ok(x);
+	assert_int_equal(ferry_envelope_open(x->env[1].buf, x->env[1].len, src_id.pk, &e,
+					     err, sizeof(err)), 0);
+	e.body = junk;
+	e.body_len = sizeof(junk);
+	assert_int_equal(ferry_envelope_seal(&e, &src_id, buf, sizeof(buf), &len), 0);
+	memcpy(x->env[1].buf, buf, len);
+	x->env[1].len = len;
+	expect_failure(x, NULL, 0, FERRY_MIG_MALFORMED);
+}
+
+/* Anything after the commit is refused; the installed flows stay. */
+static void test_after_commit(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_mig_recv *r;
+	unsigned int i;
+
+	source_ok(x);
+	r = ferry_mig_recv_new(&x->dest, x->order_env, x->order_len, NOW_S + 1, &x->res);
+	assert_non_null(r);
+	for (i = 0; i < x->n_env; i++)
+		assert_int_equal(ferry_mig_recv_feed(r, x->env[i].buf, x->env[i].len,
+						     NOW_S + 2), i + 1 == x->n_env);
+	assert_true(ferry_mig_recv_feed(r, x->env[0].buf, x->env[0].len, NOW_S + 2) < 0);
+	assert_string_equal(ferry_mig_reason_name(ferry_mig_recv_result(r)->reason),
+			    "protocol");
+	ferry_mig_recv_free(r);
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1);
+}
+
 static int global_setup(void **state)
 {
 	__u8 seed[32];
@@ -651,6 +707,9 @@ int main(void)
 		T(test_rules_deny),
 		T(test_limits),
 		T(test_not_for_this_source),
+		T(test_other_migration),
+		T(test_malformed_body),
+		T(test_after_commit),
 	};
 
 	return cmocka_run_group_tests(tests, global_setup, NULL);

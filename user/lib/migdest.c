@@ -261,6 +261,7 @@ static int check_seq(struct ferry_mig_recv *r, __u64 seq)
 
 static int take_chunk(struct ferry_mig_recv *r, const struct ferry_envelope *e)
 {
+	char why[FERRY_MIG_ERR_MAX];
 	__u8 id[FERRY_MIG_ID_LEN];
 	const __u8 *data;
 	size_t dlen;
@@ -270,9 +271,9 @@ static int take_chunk(struct ferry_mig_recv *r, const struct ferry_envelope *e)
 	if (ret)
 		return ret;
 	ret = ferry_mig_chunk_decode(e->body, e->body_len, id, &data, &dlen,
-				     r->res.msg, sizeof(r->res.msg));
+				     why, sizeof(why));
 	if (ret)
-		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", r->res.msg);
+		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
 	if (memcmp(id, r->order.id, FERRY_MIG_ID_LEN))
 		return result(&r->res, FERRY_MIG_WRONG_MIGRATION, -EPROTO, "chunk %llu "
 			      "belongs to another migration", (unsigned long long)e->seq);
@@ -424,13 +425,13 @@ static int take_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e,
 		       __u64 now_s, __u64 t0)
 {
 	struct ferry_sc_array a = { 0 };
+	char why[FERRY_MIG_ERR_MAX];
 	struct ferry_mig_commit c;
 	int ret;
 
-	ret = ferry_mig_commit_decode(e->body, e->body_len, &c, r->res.msg,
-				      sizeof(r->res.msg));
+	ret = ferry_mig_commit_decode(e->body, e->body_len, &c, why, sizeof(why));
 	if (ret)
-		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", r->res.msg);
+		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
 	ret = check_commit(r, e, &c, now_s);
 	if (!ret)
 		ret = decode_bundle(r, c.flow_count, &a);
