@@ -673,6 +673,34 @@ static void test_after_commit(void **state)
 	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1);
 }
 
+/* Every byte of a chunk and of the commit altered in turn: always refused,
+ * never a change to the table. */
+static void test_every_byte(void **state)
+{
+	struct fix *x = *state;
+	struct snap before, after;
+	unsigned int which[2], w;
+	size_t i;
+
+	source_ok(x);
+	which[0] = 1;
+	which[1] = x->n_env - 1;
+	take_snap(&x->dst, &before);
+	for (w = 0; w < 2; w++) {
+		struct env *e = &x->env[which[w]];
+
+		for (i = 0; i < e->len; i++) {
+			e->buf[i] ^= 0x20;
+			if (deliver(x, NULL, 0, NOW_S + 2) >= 0)
+				fail_msg("envelope %u byte %zu altered: accepted", which[w], i);
+			e->buf[i] ^= 0x20;
+		}
+	}
+	take_snap(&x->dst, &after);
+	assert_same(&before, &after);
+	assert_int_equal(deliver(x, NULL, 0, NOW_S + 2), 1);
+}
+
 static int global_setup(void **state)
 {
 	__u8 seed[32];
@@ -710,6 +738,7 @@ int main(void)
 		T(test_other_migration),
 		T(test_malformed_body),
 		T(test_after_commit),
+		T(test_every_byte),
 	};
 
 	return cmocka_run_group_tests(tests, global_setup, NULL);
