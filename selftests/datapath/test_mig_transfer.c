@@ -195,6 +195,12 @@ static int setup_small(void **state)
 	return setup_sized(state, N_DST_OWN + N_VM1 - 2);
 }
 
+/* A table smaller than VM1's flows. */
+static int setup_tiny(void **state)
+{
+	return setup_sized(state, N_VM1 - 6);
+}
+
 static void clear_envs(struct fix *x)
 {
 	unsigned int i;
@@ -556,6 +562,15 @@ static void test_table_full(void **state)
 	assert_int_equal(x->res.count[FERRY_IMPORT_ACCEPTED], N_VM1);
 }
 
+static void test_table_too_small(void **state)
+{
+	struct fix *x = *state;
+
+	source_ok(x);
+	expect_failure(x, NULL, 0, FERRY_MIG_TABLE_FULL);
+	assert_non_null(strstr(x->res.msg, "never fit"));
+}
+
 static void test_rules_deny(void **state)
 {
 	struct fix *x = *state;
@@ -732,6 +747,7 @@ int main(void)
 		T(test_replayed_order),
 		T(test_foreign_flow),
 		cmocka_unit_test_setup_teardown(test_table_full, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_table_too_small, setup_tiny, teardown),
 		T(test_rules_deny),
 		T(test_limits),
 		T(test_not_for_this_source),

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <sodium.h>
+#include <bpf/bpf.h>
 #include "cthandover.h"
 #include "ctiter.h"
 #include "envelope.h"
@@ -355,6 +356,23 @@ static void describe(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		 src, o.sport, dst, o.dport);
 }
 
+/* More flows than the table holds can never be installed: refuse them
+ * before allocating room for them. */
+static int check_table_size(struct ferry_mig_recv *r, __u64 flows)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(r->d->ct_fd, &info, &len))
+		return result(&r->res, FERRY_MIG_INTERNAL, -errno, "reading the table's "
+			      "size: %s", strerror(errno));
+	if (flows > info.max_entries)
+		return result(&r->res, FERRY_MIG_TABLE_FULL, -ENOSPC, "%llu flows can "
+			      "never fit a table of %u entries (nothing installed)",
+			      (unsigned long long)flows, info.max_entries);
+	return 0;
+}
+
 /* Decode the whole bundle into a; every flow must be the VM's. */
 static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_array *a)
 {
@@ -365,6 +383,9 @@ static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_
 	__u64 i;
 	int ret;
 
+	ret = check_table_size(r, flows);
+	if (ret)
+		return ret;
 	a->cap = flows;
 	a->keys = calloc(flows ? flows : 1, sizeof(*a->keys));
 	a->flows = calloc(flows ? flows : 1, sizeof(*a->flows));

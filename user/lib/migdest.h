@@ -19,7 +19,8 @@
  *          bundle bytes within the order's max_bytes (too-large).
  *  commit: seq = its chunk count, all chunks in (chunk-missing), not
  *          expired (expired), byte count and BLAKE2b-256 of the chunks
- *          (hash-mismatch), flow count within max_flows (too-large), the
+ *          (hash-mismatch), flow count within max_flows (too-large) and
+ *          the table's size (table-full), the
  *          whole bundle decodes (malformed), EVERY flow has an endpoint that
  *          is one of the VM's addresses in its zone (foreign-flow), then
  *          ferry_import: each flow checked against the destination's own
