@@ -62,7 +62,39 @@ enum ferry_wire_reason {
 	FERRY_REASON_LIMIT = 9,		/* a resource limit was hit */
 	FERRY_REASON_PROTOCOL = 10,	/* message out of order */
 	FERRY_REASON_INTERNAL = 11,	/* the responder failed */
-	FERRY_REASON_MAX = 11,
+	FERRY_WIRE_REASON_MAX = 11,	/* not FERRY_REASON_MAX: stats.h has it */
+};
+
+/*
+ * Migration payloads (docs/migration.md): application message types of the
+ * signed envelopes that carry them (envelope.h), end to end.
+ */
+enum ferry_mig_msg_type {
+	FERRY_MSG_MIG_ORDER = 64,	/* the SOM's order, origin 0 */
+	FERRY_MSG_MIG_CHUNK = 65,	/* the source's state bytes, seq 0..n-1 */
+	FERRY_MSG_MIG_COMMIT = 66,	/* the source's commit, seq n */
+};
+
+/* Why a migration failed (or 0: it completed); sent in its result. */
+enum ferry_mig_reason {
+	FERRY_MIG_OK = 0,
+	FERRY_MIG_MALFORMED = 1,		/* a payload did not decode */
+	FERRY_MIG_BAD_SIGNATURE = 2,		/* order or chunk not signed by whom it must */
+	FERRY_MIG_WRONG_DESTINATION = 3,	/* the order names another host */
+	FERRY_MIG_EXPIRED = 4,			/* the order's expiry has passed */
+	FERRY_MIG_ALREADY_DONE = 5,		/* this migration id was installed already */
+	FERRY_MIG_CHUNK_MISSING = 6,		/* a chunk never came */
+	FERRY_MIG_CHUNK_DUPLICATE = 7,		/* a chunk came twice */
+	FERRY_MIG_CHUNK_OUT_OF_ORDER = 8,	/* a chunk came after a later one */
+	FERRY_MIG_HASH_MISMATCH = 9,		/* the commit does not match the chunks */
+	FERRY_MIG_FOREIGN_FLOW = 10,		/* a flow of another VM */
+	FERRY_MIG_TABLE_FULL = 11,		/* the destination has no room */
+	FERRY_MIG_TOO_LARGE = 12,		/* over the order's limits */
+	FERRY_MIG_WRONG_MIGRATION = 13,		/* payload of another migration */
+	FERRY_MIG_PROTOCOL = 14,		/* a payload where none may come */
+	FERRY_MIG_WRONG_SOURCE = 15,		/* the order names another source */
+	FERRY_MIG_INTERNAL = 16,		/* a local failure */
+	FERRY_MIG_REASON_MAX = 16,
 };
 
 #endif

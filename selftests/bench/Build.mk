@@ -1,7 +1,8 @@
 # `make bench`: the datapath's cost per packet over BPF_PROG_RUN (bench_dp),
 # the state codec's cost per flow and its memory (bench_codec),
 # the control protocol's handshake, channel throughput and latency
-# (bench_channel), moving state between real maps (bench_handover),
+# (bench_channel), moving state between real maps (bench_handover), the
+# migration payload (bench_mig),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
 # `make test`: they measure, they do not judge. Needs root.
@@ -13,8 +14,9 @@ BENCH_SKELS    := $(BUILD)/include/xdp_gen.skel.h $(BUILD)/include/xdp_count.ske
 BENCH_CODEC    := $(BUILD)/selftests/bin/bench_codec
 BENCH_CHANNEL  := $(BUILD)/selftests/bin/bench_channel
 BENCH_HANDOVER := $(BUILD)/selftests/bin/bench_handover
+BENCH_MIG      := $(BUILD)/selftests/bin/bench_mig
 BENCH_BINS     := $(BENCH_DP) $(BUILD)/selftests/bin/ferry-pktgen $(BENCH_CODEC) \
-		  $(BENCH_CHANNEL) $(BENCH_HANDOVER)
+		  $(BENCH_CHANNEL) $(BENCH_HANDOVER) $(BENCH_MIG)
 
 all: $(BENCH_BINS)
 
@@ -50,6 +52,12 @@ $(BENCH_HANDOVER): $(BUILD)/selftests/bench/bench_handover.o $(LIBFERRY)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The migration payload between two datapaths (the test skeleton, via dptest).
+$(BENCH_MIG): $(BUILD)/selftests/bench/bench_mig.o $(TESTLIB_OBJS) $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/selftests/bin/ferry-pktgen: $(BUILD)/selftests/bench/pktgen.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -60,4 +68,5 @@ bench: all
 	$(Q)$(BENCH_CODEC)
 	$(Q)$(BENCH_CHANNEL)
 	$(Q)$(BENCH_HANDOVER)
+	$(Q)$(BENCH_MIG)
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh

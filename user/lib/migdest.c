@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The destination's side of a migration payload; see migdest.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <bpf/bpf.h>
+#include "cthandover.h"
+#include "ctiter.h"
+#include "envelope.h"
+#include "flowfmt.h"
+#include "migdest.h"
+#include "migpayload.h"
+#include "ruleset.h"
+#include "statecodec.h"
+
+/* ---- The set of finished migrations ---- */
+
+struct done_entry {
+	__u8 id[FERRY_MIG_ID_LEN];
+	__u64 expires_s;
+};
+
+struct ferry_mig_done {
+	__u32 n, cap;
+	struct done_entry e[];
+};
+
+struct ferry_mig_done *ferry_mig_done_new(__u32 cap)
+{
+	struct ferry_mig_done *d;
+
+	if (!cap)
+		cap = FERRY_MIG_DONE_DEFAULT;
+	d = calloc(1, sizeof(*d) + (size_t)cap * sizeof(d->e[0]));
+	if (d)
+		d->cap = cap;
+	return d;
+}
+
+void ferry_mig_done_free(struct ferry_mig_done *d)
+{
+	free(d);
+}
+
+__u32 ferry_mig_done_count(const struct ferry_mig_done *d)
+{
+	return d->n;
+}
+
+static long done_find(const struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN])
+{
+	__u32 i;
+
+	for (i = 0; i < d->n; i++)
+		if (!memcmp(d->e[i].id, id, FERRY_MIG_ID_LEN))
+			return i;
+	return -1;
+}
+
+int ferry_mig_done_has(const struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN])
+{
+	return done_find(d, id) >= 0;
+}
+
+/* Make room: drop the expired ids, else the one expiring first. */
+static void done_evict(struct ferry_mig_done *d, __u64 now_s)
+{
+	__u32 i, j, first = 0;
+
+	for (i = 0, j = 0; i < d->n; i++)
+		if (d->e[i].expires_s > now_s)
+			d->e[j++] = d->e[i];
+	d->n = j;
+	if (d->n < d->cap)
+		return;
+	for (i = 1; i < d->n; i++)
+		if (d->e[i].expires_s < d->e[first].expires_s)
+			first = i;
+	d->e[first] = d->e[--d->n];
+}
+
+void ferry_mig_done_add(struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN],
+			__u64 expires_s, __u64 now_s)
+{
+	long i = done_find(d, id);
+
+	if (i >= 0) {
+		d->e[i].expires_s = expires_s;
+		return;
+	}
+	if (d->n == d->cap)
+		done_evict(d, now_s);
+	memcpy(d->e[d->n].id, id, FERRY_MIG_ID_LEN);
+	d->e[d->n].expires_s = expires_s;
+	d->n++;
+}
+
+/* ---- The receiver ---- */
+
+struct ferry_mig_recv {
+	const struct ferry_mig_dest *d;
+	struct ferry_mig_order order;
+	struct ferry_mig_result res;
+	__u64 mig64;
+	__u64 next;		/* seq of the next chunk */
+	__u8 *buf;		/* the bundle's bytes so far */
+	size_t len, cap;
+	crypto_generichash_state hash;
+	int state;		/* 0 receiving, 1 installed, <0 failed (-errno) */
+	__u64 gap_lo, gap_hi;	/* failed on a jump: chunks [lo, hi) missing */
+};
+
+static int result(struct ferry_mig_result *res, int reason, int code,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int result(struct ferry_mig_result *res, int reason, int code,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	res->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(res->msg, sizeof(res->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int check_order(const struct ferry_mig_dest *d, const struct ferry_mig_order *o,
+		       __u64 now_s, struct ferry_mig_result *res)
+{
+	char hex[2 * FERRY_MIG_ID_LEN + 1];
+
+	if (o->dst_host != d->host_id)
+		return result(res, FERRY_MIG_WRONG_DESTINATION, -EACCES, "the order is "
+			      "for host %u, this is host %u", o->dst_host, d->host_id);
+	if (d->done && ferry_mig_done_has(d->done, o->id)) {
+		ferry_mig_id_hex(o->id, hex);
+		return result(res, FERRY_MIG_ALREADY_DONE, -EALREADY, "migration %s "
+			      "is already installed", hex);
+	}
+	if (now_s >= o->expires_s)
+		return result(res, FERRY_MIG_EXPIRED, -ETIME, "the order expired at "
+			      "%llu (now %llu)", (unsigned long long)o->expires_s,
+			      (unsigned long long)now_s);
+	return 0;
+}
+
+struct ferry_mig_recv *ferry_mig_recv_new(const struct ferry_mig_dest *d,
+					  const __u8 *order, size_t len, __u64 now_s,
+					  struct ferry_mig_result *res)
+{
+	struct ferry_mig_recv *r;
+	int ret, reason;
+
+	memset(res, 0, sizeof(*res));
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		result(res, FERRY_MIG_INTERNAL, 0, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	ret = ferry_mig_order_open(order, len, d->som_pk, &r->order, &reason,
+				   res->msg, sizeof(res->msg));
+	res->reason = reason;
+	if (!ret)
+		ret = check_order(d, &r->order, now_s, res);
+	if (ret) {
+		free(r);
+		errno = -ret;
+		return NULL;
+	}
+	r->d = d;
+	r->mig64 = ferry_mig_id64(r->order.id);
+	crypto_generichash_init(&r->hash, NULL, 0, FERRY_WIRE_HASH_LEN);
+	crypto_generichash_update(&r->hash, (const __u8 *)FERRY_MIG_HASH_LABEL,
+				  sizeof(FERRY_MIG_HASH_LABEL));
+	return r;
+}
+
+void ferry_mig_recv_free(struct ferry_mig_recv *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r)
+{
+	return &r->res;
+}
+
+const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r)
+{
+	return &r->order;
+}
+
+static __u64 byte_limit(const struct ferry_mig_recv *r)
+{
+	__u64 lim = r->order.max_bytes;
+
+	if (r->d->max_bytes && r->d->max_bytes < lim)
+		lim = r->d->max_bytes;
+	return lim;
+}
+
+/* Keep data[0..len) of the chunk. */
+static int append(struct ferry_mig_recv *r, const __u8 *data, size_t len)
+{
+	if (r->len + len > byte_limit(r))
+		return result(&r->res, FERRY_MIG_TOO_LARGE, -E2BIG, "chunk %llu takes "
+			      "the bundle past %llu bytes",
+			      (unsigned long long)r->next,
+			      (unsigned long long)byte_limit(r));
+	if (r->len + len > r->cap) {
+		size_t cap = r->cap ? r->cap : 256u << 10;
+		void *p;
+
+		while (cap < r->len + len)
+			cap *= 2;
+		p = realloc(r->buf, cap);
+		if (!p)
+			return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
+		r->buf = p;
+		r->cap = cap;
+	}
+	memcpy(r->buf + r->len, data, len);
+	r->len += len;
+	crypto_generichash_update(&r->hash, data, len);
+	return 0;
+}
+
+/* Is envelope seq the next chunk? */
+static int check_seq(struct ferry_mig_recv *r, __u64 seq)
+{
+	if (seq < r->next)
+		return result(&r->res, FERRY_MIG_CHUNK_DUPLICATE, -EPROTO, "chunk %llu "
+			      "came again (next is %llu)", (unsigned long long)seq,
+			      (unsigned long long)r->next);
+	if (seq > r->next) {
+		r->gap_lo = r->next;
+		r->gap_hi = seq;
+		return result(&r->res, FERRY_MIG_CHUNK_MISSING, -EPROTO, "chunk %llu "
+			      "missing (chunk %llu came)", (unsigned long long)r->next,
+			      (unsigned long long)seq);
+	}
+	return 0;
+}
+
+static int take_chunk(struct ferry_mig_recv *r, const struct ferry_envelope *e)
+{
+	char why[FERRY_MIG_ERR_MAX];
+	__u8 id[FERRY_MIG_ID_LEN];
+	const __u8 *data;
+	size_t dlen;
+	int ret;
+
+	ret = check_seq(r, e->seq);
+	if (ret)
+		return ret;
+	ret = ferry_mig_chunk_decode(e->body, e->body_len, id, &data, &dlen,
+				     why, sizeof(why));
+	if (ret)
+		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
+	if (memcmp(id, r->order.id, FERRY_MIG_ID_LEN))
+		return result(&r->res, FERRY_MIG_WRONG_MIGRATION, -EPROTO, "chunk %llu "
+			      "belongs to another migration", (unsigned long long)e->seq);
+	ret = append(r, data, dlen);
+	if (ret)
+		return ret;
+	r->next++;
+	r->res.chunks = r->next;
+	r->res.bytes = r->len;
+	return 0;
+}
+
+/* The commit's claims against what came. */
+static int check_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e,
+			const struct ferry_mig_commit *c, __u64 now_s)
+{
+	__u8 hash[FERRY_WIRE_HASH_LEN];
+
+	if (memcmp(c->id, r->order.id, FERRY_MIG_ID_LEN))
+		return result(&r->res, FERRY_MIG_WRONG_MIGRATION, -EPROTO, "the commit "
+			      "belongs to another migration");
+	if (e->seq != c->chunk_count)
+		return result(&r->res, FERRY_MIG_MALFORMED, -EBADMSG, "commit: seq %llu "
+			      "is not its chunk count %llu", (unsigned long long)e->seq,
+			      (unsigned long long)c->chunk_count);
+	if (c->chunk_count > r->next)
+		return result(&r->res, FERRY_MIG_CHUNK_MISSING, -EPROTO, "the commit "
+			      "counts %llu chunks, %llu came", (unsigned long long)c->chunk_count,
+			      (unsigned long long)r->next);
+	if (now_s >= r->order.expires_s)
+		return result(&r->res, FERRY_MIG_EXPIRED, -ETIME, "the order expired at "
+			      "%llu, before the commit (now %llu)",
+			      (unsigned long long)r->order.expires_s, (unsigned long long)now_s);
+	crypto_generichash_final(&r->hash, hash, sizeof(hash));
+	if (c->chunk_count != r->next || c->total_bytes != r->len ||
+	    sodium_memcmp(hash, c->hash, sizeof(hash)))
+		return result(&r->res, FERRY_MIG_HASH_MISMATCH, -EBADMSG, "the commit "
+			      "(%llu chunks, %llu bytes, hash) does not match the %llu "
+			      "chunks, %zu bytes that came",
+			      (unsigned long long)c->chunk_count,
+			      (unsigned long long)c->total_bytes,
+			      (unsigned long long)r->next, r->len);
+	if (c->flow_count > r->order.max_flows)
+		return result(&r->res, FERRY_MIG_TOO_LARGE, -E2BIG, "%llu flows, the "
+			      "order allows %llu", (unsigned long long)c->flow_count,
+			      (unsigned long long)r->order.max_flows);
+	return 0;
+}
+
+struct buf_reader {
+	const __u8 *p;
+	size_t left;
+};
+
+static ssize_t read_buf(void *ctx, void *out, size_t len)
+{
+	struct buf_reader *b = ctx;
+
+	if (len > b->left)
+		len = b->left;
+	memcpy(out, b->p, len);
+	b->p += len;
+	b->left -= len;
+	return len;
+}
+
+/* "zone Z proto P src:sport -> dst:dport", the originator's direction. */
+static void describe(const struct ferry_flow_key *k, const struct ferry_flow *f,
+		     char *out, size_t len)
+{
+	int af = k->family == FERRY_AF_INET6 ? AF_INET6 : AF_INET;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	struct ferry_endpoints o, rep;
+
+	ferry_flow_dirs(k, f, &o, &rep);
+	inet_ntop(af, o.src, src, sizeof(src));
+	inet_ntop(af, o.dst, dst, sizeof(dst));
+	snprintf(out, len, "zone %u proto %u %s:%u -> %s:%u", k->zone, k->proto,
+		 src, o.sport, dst, o.dport);
+}
+
+/* More flows than the table holds can never be installed: refuse them
+ * before allocating room for them. */
+static int check_table_size(struct ferry_mig_recv *r, __u64 flows)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(r->d->ct_fd, &info, &len))
+		return result(&r->res, FERRY_MIG_INTERNAL, -errno, "reading the table's "
+			      "size: %s", strerror(errno));
+	if (flows > info.max_entries)
+		return result(&r->res, FERRY_MIG_TABLE_FULL, -ENOSPC, "%llu flows can "
+			      "never fit a table of %u entries (nothing installed)",
+			      (unsigned long long)flows, info.max_entries);
+	return 0;
+}
+
+/* Decode the whole bundle into a; every flow must be the VM's. */
+static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_array *a)
+{
+	struct buf_reader br = { .p = r->buf, .left = r->len };
+	char why[FERRY_MIG_ERR_MAX], desc[160];
+	struct ferry_export_sel sel;
+	struct ferry_sc_limits lim;
+	__u64 i;
+	int ret;
+
+	ret = check_table_size(r, flows);
+	if (ret)
+		return ret;
+	a->cap = flows;
+	a->keys = calloc(flows ? flows : 1, sizeof(*a->keys));
+	a->flows = calloc(flows ? flows : 1, sizeof(*a->flows));
+	if (!a->keys || !a->flows)
+		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
+	ferry_sc_limits_default(&lim);
+	lim.max_flows = flows;
+	ret = ferry_sc_decode_into(read_buf, &br, &lim, ferry_now_ns(), a, why, sizeof(why));
+	if (ret)
+		return result(&r->res, FERRY_MIG_MALFORMED, ret < 0 ? ret : -EBADMSG,
+			      "bundle: %s", why);
+	if (a->n != flows)
+		return result(&r->res, FERRY_MIG_MALFORMED, -EBADMSG, "bundle: %llu flows, "
+			      "the commit says %llu", (unsigned long long)a->n,
+			      (unsigned long long)flows);
+	ferry_mig_vm_selection(&r->order.vm, &sel);
+	for (i = 0; i < a->n; i++) {
+		if (ferry_export_selects(&sel, &a->keys[i]))
+			continue;
+		describe(&a->keys[i], &a->flows[i], desc, sizeof(desc));
+		return result(&r->res, FERRY_MIG_FOREIGN_FLOW, -EPERM, "flow %llu (%s) "
+			      "is not the VM's (nothing installed)",
+			      (unsigned long long)i, desc);
+	}
+	return 0;
+}
+
+static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
+{
+	struct ferry_import_report rep;
+	struct ferry_rule *rules;
+	char why[FERRY_MIG_ERR_MAX];
+	__u32 nrules = 0, i;
+	int ret;
+
+	rules = calloc(FERRY_MAX_RULES, sizeof(*rules));
+	if (!rules)
+		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
+	ret = ferry_ruleset_read(r->d->rulesets_fd, rules, FERRY_MAX_RULES, &nrules);
+	if (ret) {
+		free(rules);
+		return result(&r->res, FERRY_MIG_INTERNAL, ret, "reading the rules: %s",
+			      strerror(-ret));
+	}
+	ret = ferry_import(r->d->ct_fd, r->d->config_fd, a->keys, a->flows, a->n,
+			   rules, nrules, 0, &rep, why, sizeof(why));
+	free(rules);
+	for (i = 0; i < FERRY_IMPORT_REASON_MAX; i++)
+		r->res.count[i] = rep.count[i];
+	if (ret == -ENOSPC)
+		return result(&r->res, FERRY_MIG_TABLE_FULL, ret, "%s", why);
+	if (ret)
+		return result(&r->res, FERRY_MIG_INTERNAL, ret, "import: %s", why);
+	return 0;
+}
+
+static int take_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e,
+		       __u64 now_s, __u64 t0)
+{
+	struct ferry_sc_array a = { 0 };
+	char why[FERRY_MIG_ERR_MAX];
+	struct ferry_mig_commit c;
+	int ret;
+
+	ret = ferry_mig_commit_decode(e->body, e->body_len, &c, why, sizeof(why));
+	if (ret)
+		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
+	ret = check_commit(r, e, &c, now_s);
+	if (!ret)
+		ret = decode_bundle(r, c.flow_count, &a);
+	/* The bundle's bytes are no longer needed. */
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = 0;
+	r->res.flows = a.n;
+	r->res.verify_ns += mono_ns() - t0;
+	if (!ret) {
+		t0 = mono_ns();
+		ret = install(r, &a);
+		r->res.install_ns = mono_ns() - t0;
+	}
+	free(a.keys);
+	free(a.flows);
+	if (ret)
+		return ret;
+	if (r->d->done)
+		ferry_mig_done_add(r->d->done, r->order.id, r->order.expires_s, now_s);
+	return result(&r->res, FERRY_MIG_OK, 1, "%llu flows: %llu accepted, %llu denied, "
+		      "%llu exist, %llu expired", (unsigned long long)r->res.flows,
+		      (unsigned long long)r->res.count[FERRY_IMPORT_ACCEPTED],
+		      (unsigned long long)r->res.count[FERRY_IMPORT_DENIED],
+		      (unsigned long long)r->res.count[FERRY_IMPORT_EXISTS],
+		      (unsigned long long)r->res.count[FERRY_IMPORT_EXPIRED]);
+}
+
+/* After a failure on a jump: the skipped chunk arriving makes it reordering. */
+static void refine_failure(struct ferry_mig_recv *r, const struct ferry_envelope *e)
+{
+	if (r->res.reason != FERRY_MIG_CHUNK_MISSING || r->gap_hi <= r->gap_lo ||
+	    e->type != FERRY_MSG_MIG_CHUNK || e->seq < r->gap_lo || e->seq >= r->gap_hi)
+		return;
+	result(&r->res, FERRY_MIG_CHUNK_OUT_OF_ORDER, 0, "chunk %llu came after "
+	       "chunk %llu", (unsigned long long)e->seq, (unsigned long long)r->gap_hi);
+}
+
+/* Verify the envelope's origin: signature with the order's source key. */
+static int open_envelope(struct ferry_mig_recv *r, const __u8 *env, size_t len,
+			 struct ferry_envelope *e)
+{
+	char why[FERRY_MIG_ERR_MAX];
+	int ret;
+
+	ret = ferry_envelope_open(env, len, r->order.src_pk, e, why, sizeof(why));
+	if (ret == -EACCES)
+		return result(&r->res, FERRY_MIG_BAD_SIGNATURE, ret, "not signed by the "
+			      "order's source (host %u): %s", r->order.src_host, why);
+	if (ret)
+		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
+	if (e->origin != r->order.src_host)
+		return result(&r->res, FERRY_MIG_BAD_SIGNATURE, -EACCES, "origin %u is "
+			      "not the order's source %u", e->origin, r->order.src_host);
+	if (e->migration_id != r->mig64)
+		return result(&r->res, FERRY_MIG_WRONG_MIGRATION, -EPROTO, "envelope of "
+			      "migration %016llx, this is %016llx",
+			      (unsigned long long)e->migration_id,
+			      (unsigned long long)r->mig64);
+	return 0;
+}
+
+int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
+			__u64 now_s)
+{
+	struct ferry_envelope e;
+	__u64 t0 = mono_ns();
+	int ret;
+
+	if (r->state < 0) {
+		if (!open_envelope(r, env, len, &e))
+			refine_failure(r, &e);
+		return r->state;
+	}
+	if (r->state > 0)
+		return result(&r->res, FERRY_MIG_PROTOCOL, -EPROTO, "a payload after the "
+			      "commit");
+	ret = open_envelope(r, env, len, &e);
+	if (!ret) {
+		if (e.type == FERRY_MSG_MIG_CHUNK)
+			ret = take_chunk(r, &e);
+		else if (e.type == FERRY_MSG_MIG_COMMIT)
+			return r->state = take_commit(r, &e, now_s, t0);
+		else
+			ret = result(&r->res, FERRY_MIG_PROTOCOL, -EPROTO, "envelope type "
+				     "%u is not a chunk or a commit", e.type);
+	}
+	r->res.verify_ns += mono_ns() - t0;
+	if (ret)
+		r->state = ret;
+	return ret;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The destination's side of a migration payload (docs/migration.md): a
+ * receiver made from the SOM's signed order takes the source's signed
+ * chunks and commit one by one, in order, checks everything, and installs
+ * the VM's flows all at once or not at all.
+ *
+ * Checks, in this order (the first failure ends the migration, with its
+ * reason, enum ferry_mig_reason):
+ *  order:  signature by the pinned SOM key (bad-signature), decodes
+ *          (malformed), names this host as destination (wrong-destination),
+ *          not finished already (already-done: nothing is touched), not
+ *          expired (expired).
+ *  chunk:  signature by the source key named IN THE ORDER (bad-signature),
+ *          envelope and body migration id are the order's (wrong-migration),
+ *          type CHUNK or COMMIT (protocol), seq exactly the next one
+ *          (chunk-duplicate for an old seq; a jump is chunk-missing, and
+ *          becomes chunk-out-of-order if the skipped chunk turns up later),
+ *          bundle bytes within the order's max_bytes (too-large).
+ *  commit: seq = its chunk count, all chunks in (chunk-missing), not
+ *          expired (expired), byte count and BLAKE2b-256 of the chunks
+ *          (hash-mismatch), flow count within max_flows (too-large) and
+ *          the table's size (table-full), the
+ *          whole bundle decodes (malformed), EVERY flow has an endpoint that
+ *          is one of the VM's addresses in its zone (foreign-flow), then
+ *          ferry_import: each flow checked against the destination's own
+ *          rules and table (counted: accepted, denied, exists, expired),
+ *          the accepted ones must fit (table-full), installed invisible and
+ *          made visible by one commit.
+ * A failed migration leaves the table exactly as it was: nothing is
+ * written before the commit's checks all pass, and ferry_import rolls back.
+ *
+ * Memory: the bundle's bytes (bounded by the order's max_bytes and by
+ * max_bytes below), then the decoded flows (bounded by max_flows).
+ */
+#ifndef FERRY_MIGDEST_H
+#define FERRY_MIGDEST_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "migorder.h"
+
+/*
+ * The ids of finished migrations, so that a replayed order answers
+ * "already done". In memory, at most cap ids: when full, ids whose order
+ * has expired go first (a replay of those is refused as expired anyway),
+ * then the one expiring first. PERSISTENCE is the caller's: to keep the
+ * guarantee across a restart of the agent, append (id, expires_s) of every
+ * finished migration to a file and fsync it before confirming to the SOM,
+ * and ferry_mig_done_add() each unexpired line at start.
+ */
+struct ferry_mig_done;
+
+#define FERRY_MIG_DONE_DEFAULT	4096
+
+struct ferry_mig_done *ferry_mig_done_new(__u32 cap);
+void ferry_mig_done_free(struct ferry_mig_done *d);
+int ferry_mig_done_has(const struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN]);
+/* Record id as finished (its order valid until expires_s). */
+void ferry_mig_done_add(struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN],
+			__u64 expires_s, __u64 now_s);
+__u32 ferry_mig_done_count(const struct ferry_mig_done *d);
+
+struct ferry_mig_dest {
+	const __u8 *som_pk;		/* pinned SOM public key (32 bytes) */
+	__u32 host_id;			/* this host */
+	struct ferry_mig_done *done;	/* finished migrations */
+	int ct_fd;			/* the datapath's ferry_ct */
+	int config_fd;			/* ferry_config */
+	int rulesets_fd;		/* ferry_rulesets: the local rules */
+	__u64 max_bytes;		/* local cap on a bundle; 0: the order's */
+};
+
+struct ferry_mig_recv;
+
+/*
+ * A receiver for the order envelope order[0..len), at CLOCK_REALTIME
+ * second now_s. NULL if the order is refused (errno set, res->reason and
+ * res->msg say why; already-done is such a refusal), else the receiver
+ * (d and its done set must outlive it).
+ */
+struct ferry_mig_recv *ferry_mig_recv_new(const struct ferry_mig_dest *d,
+					  const __u8 *order, size_t len, __u64 now_s,
+					  struct ferry_mig_result *res);
+
+/*
+ * Take the next envelope from the source. Returns 0 (a chunk taken, more
+ * to come), 1 (the COMMIT: the flows are installed, the migration id is
+ * recorded as done), or -errno: the migration failed (reason in the
+ * result) and every later call fails too.
+ */
+int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
+			__u64 now_s);
+
+/* The outcome so far (final after 1 or an error). */
+const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r);
+const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r);
+void ferry_mig_recv_free(struct ferry_mig_recv *r);
+
+#endif
