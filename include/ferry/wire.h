@@ -66,7 +66,7 @@ enum ferry_wire_reason {
 	FERRY_REASON_LIMIT = 9,		/* a resource limit was hit */
 	FERRY_REASON_PROTOCOL = 10,	/* message out of order */
 	FERRY_REASON_INTERNAL = 11,	/* the responder failed */
-	FERRY_REASON_MAX = 11,
+	FERRY_WIRE_REASON_MAX = 11,	/* not FERRY_REASON_MAX: stats.h has it */
 };
 
 /* REGISTER and NOTIFY: an address entry is family (1 byte: 4 or 6) and 16

@@ -63,7 +63,7 @@ static const char *const reason_names[] = {
 
 const char *ferry_wire_reason_name(int reason)
 {
-	if (reason < 0 || reason > FERRY_REASON_MAX)
+	if (reason < 0 || reason > FERRY_WIRE_REASON_MAX)
 		return "unknown reason";
 	return reason_names[reason];
 }
