@@ -685,7 +685,7 @@ static int mode_garbage(int argc, char **argv)
 		sscanf(hex + 2 * n, "%2hhx", &bytes[n]);
 		n++;
 	}
-	return send_and_watch(bytes, n, 0);
+	return send_and_watch(bytes, n, frame_len(bytes, n));
 }
 
 /* Hold a partial frame (or an over-limit header) open; report the end. */
