@@ -103,3 +103,15 @@ kill -CONT "${AGENTS[2]}"
 wait_for 40 is_connected 102 || fail "the continued agent came back"
 echo "ok: the continued agent reconnected and registered again"
 check "the registry still holds every host" [ "$(som_registry)" = "$before" ]
+
+# A crash mid-append leaves a torn record: replay drops it, keeps the rest.
+som_stop TERM
+printf '\x00\x00\x01\x00\xde\xad' >> "$tmp/som.journal"
+som_start
+check "a torn last record is dropped, the registry kept" [ "$(som_registry)" = "$before" ]
+check "and the drop is logged" [ -n "$(grep 'torn or corrupt record at offset' "$tmp/som.log")" ]
+som_stop TERM
+echo "not a journal" > "$tmp/som.journal"
+nsenter --net=/run/netns/"$NS" "$SOM" --config "$tmp/som.conf" 2>"$tmp/bad.log"; rc=$?
+check "a file that is not a journal is refused (rc $rc)" \
+	[ $rc != 0 -a -n "$(grep 'not a ferry-som journal' "$tmp/bad.log")" ]
