@@ -1,7 +1,8 @@
 # `make bench`: the datapath's cost per packet over BPF_PROG_RUN (bench_dp),
 # the state codec's cost per flow and its memory (bench_codec),
 # the control protocol's handshake, channel throughput and latency
-# (bench_channel),
+# (bench_channel), the handshakes per second of a running ferry-som over
+# loopback (bench_som.sh),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
 # `make test`: they measure, they do not judge. Needs root.
@@ -53,4 +54,5 @@ bench: all
 	$(Q)$(BENCH_DP)
 	$(Q)$(BENCH_CODEC)
 	$(Q)$(BENCH_CHANNEL)
+	$(Q)BUILD=$(BUILD) selftests/bench/bench_som.sh
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh

@@ -17,6 +17,7 @@
  *   hs [--flip hello:K|auth:K] [--old-ms N]   hand-written handshake
  *   replay FILE | replay-hello FILE | garbage HEX | oversize | partial
  *   flood N HOLD_MS         N connections that say nothing, held
+ *   handshakes N            N honest handshakes in a row: the rate
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -377,6 +378,28 @@ static int mode_storm(int argc, char **argv)
 		heartbeat(&h, (__u64)i);
 	pump(&h, is_up, 0);
 	return pump(&h, NULL, o.timeout_ms) ? 1 : (printf("not closed\n"), 0);
+}
+
+/* N handshakes one after the other, each closed cleanly: the rate. */
+static int mode_handshakes(int argc, char **argv)
+{
+	int i, n = argc > 1 ? atoi(argv[1]) : 1000;
+	struct timespec a, b;
+	struct honest h;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++) {
+		if (honest_start(&h, NULL))
+			return 1;
+		end(&h);
+		ferry_session_free(&h.s);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("bench: som_handshakes_per_s %.0f hs/s\n", n / s);
+	printf("bench: som_handshake_latency_us %.0f us\n", s * 1e6 / n);
+	return 0;
 }
 
 /* After a good handshake: a raw frame header the SOM must not accept. */
@@ -783,6 +806,8 @@ int main(int argc, char **argv)
 		return mode_register(argc, argv);
 	if (!strcmp(mode, "notify"))
 		return mode_notify(argc, argv);
+	if (!strcmp(mode, "handshakes"))
+		return mode_handshakes(argc, argv);
 	if (!strcmp(mode, "storm"))
 		return mode_storm(argc, argv);
 	if (!strcmp(mode, "oversize-after"))
