@@ -54,3 +54,10 @@ refused 's/^heartbeat_interval_ms.*/heartbeat_interval_ms/' "bad.conf:8: expecte
 chmod 0644 "$tmp/som.key"
 out=$("$SOM" --check --config "$tmp/good.conf" 2>&1) && fail "a 0644 identity key is accepted"
 echo "ok: an identity key readable by others is refused ($out)"
+
+# The documented example parses (with its paths pointed at test files).
+sed -e "s|/etc/ferry/som.key|$tmp/ex.key|; s|/etc/ferry/authorized_keys|$tmp/keys|" \
+	docs/examples/ferry-som.conf > "$tmp/example.conf"
+"$FERRYCTL" keygen --out "$tmp/ex.key" >/dev/null
+out=$("$SOM" --check --config "$tmp/example.conf" 2>&1) || fail "docs/examples/ferry-som.conf: $out"
+echo "ok: docs/examples/ferry-som.conf is valid"
