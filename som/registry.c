@@ -76,21 +76,22 @@ int som_register(struct som *som, struct som_conn *c,
 {
 	const struct ferry_hs_peer *peer = ferry_session_peer(&c->s);
 	int i = som_host_find(som, p->host_id), err;
+	__u64 registered_ms = som_realtime_ms();
 	struct som_host *h;
 	bool changed;
 	char fns[64];
 
 	changed = i < 0 || !ferry_profile_same(&som->hosts[i].p, p) ||
 		  memcmp(som->hosts[i].pk, peer->pk, FERRY_WIRE_KEY_LEN);
+	if (!changed)
+		registered_ms = som->hosts[i].registered_ms;
 	if (i >= 0 && som->hosts[i].conn && som->hosts[i].conn != c) {
 		pr_info("host %u: a new session replaces the one from %s\n",
 			p->host_id, som->hosts[i].conn->srcstr);
 		som_conn_close(som, som->hosts[i].conn, FERRY_REASON_OK,
 			       "replaced by a new session");
 	}
-	i = som_host_put(som, p, peer->pk,
-			 changed ? som_realtime_ms() :
-				   som->hosts[som_host_find(som, p->host_id)].registered_ms);
+	i = som_host_put(som, p, peer->pk, registered_ms);
 	if (i < 0)
 		return i;
 	h = &som->hosts[i];

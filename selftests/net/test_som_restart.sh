@@ -73,6 +73,8 @@ is_connected() { state_of "$1" | grep -q 'state connected'; }
 for i in 1 2 3; do start_agent $i; done
 wait_for 20 connected 3 || { cat "$tmp"/*.log; som_status; fail "three agents registered"; }
 echo "ok: three ferry-soa agents registered"
+check "ferryctl agent shows the agent registered" \
+	[ -n "$("$FERRYCTL" --socket /run/ferry/somrst1.sock agent | grep '^som *registered')" ]
 before=$(som_registry)
 echo "$before"
 check "profiles name the instance, capacity and the agent's address" \
