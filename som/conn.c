@@ -212,8 +212,7 @@ static void on_up(struct som *som, struct som_conn *c)
 	c->window_ns = som_now_ns();
 }
 
-static void conn_failed(struct som *som, struct som_conn *c, int ret,
-			struct msg_ctx *m)
+static void conn_failed(struct som *som, struct som_conn *c, struct msg_ctx *m)
 {
 	char name[128];
 	const char *err;
@@ -233,7 +232,6 @@ static void conn_failed(struct som *som, struct som_conn *c, int ret,
 	} else {
 		pr_warn("closing %s: %s\n", name, err);
 	}
-	(void)ret;
 	c->closing = true;	/* the session queued what it had to say */
 	som_conn_close(som, c, ferry_session_reason(&c->s), err);
 }
@@ -245,9 +243,9 @@ static int read_some(struct som *som, struct som_conn *c, struct msg_ctx *m)
 	int ret;
 
 	n = recv(c->w.fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-	if (n == 0) {
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (n <= 0) {		/* the end, or a reset: the same to the session */
 		ret = ferry_session_eof(&c->s);
 		return ret ? ret : 2;
 	}
@@ -287,7 +285,7 @@ void som_conn_event(struct som *som, struct som_conn *c, unsigned int events)
 				       "connection ended without CLOSE");
 			return;
 		}
-		conn_failed(som, c, ret, &m);
+		conn_failed(som, c, &m);
 		return;
 	}
 	c->partial_since_ns = ferry_session_partial(&c->s) ?
