@@ -106,6 +106,25 @@ wait_for 40 is_connected 102 || fail "the continued agent came back"
 echo "ok: the continued agent reconnected and registered again"
 check "the registry still holds every host" [ "$(som_registry)" = "$before" ]
 
+# A reload of an agent: a changed profile reaches the SOM on the same link;
+# a changed pinned key makes the agent drop the link (the SOM is now an
+# impostor to it) and its host is lost; the right key brings it back.
+sed -i 's/^ct_max = 3072/ct_max = 8192/' "$tmp/soa3.conf"
+kill -HUP "${AGENTS[3]}"
+wait_for 10 eval 'som_registry | grep -q "^host 103 .*capacity 8192"' || fail "a reloaded profile reaches the SOM"
+echo "ok: a reloaded agent's new capacity reaches the SOM"
+cp "$tmp/soa3.conf" "$tmp/soa3.good"
+sed -i "s|^som_public_key = .*|som_public_key = $(pub soa1)|" "$tmp/soa3.conf"
+kill -HUP "${AGENTS[3]}"
+wait_for 10 is_lost 103 || fail "an agent whose pinned key changed leaves"
+wait_for 10 grep -q "not the pinned key" "$tmp/agent3.log" || fail "and refuses the SOM"
+echo "ok: with another pinned key the agent refuses the SOM and its host is lost"
+cp "$tmp/soa3.good" "$tmp/soa3.conf"
+kill -HUP "${AGENTS[3]}"
+wait_for 40 is_connected 103 || fail "the right key brings it back"
+echo "ok: the right key again: registered"
+before=$(som_registry)
+
 # A crash mid-append leaves a torn record: replay drops it, keeps the rest.
 som_stop TERM
 printf '\x00\x00\x01\x00\xde\xad' >> "$tmp/som.journal"

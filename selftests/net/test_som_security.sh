@@ -62,6 +62,13 @@ out=$(ip netns exec "$NS" "$POKE" --connect "[2001:db8:50::1]:$SOM_PORT" --bind 
 	--key "$tmp/soa7.key" --som-key "$(pub som)" --host-id 7 register --name fw7 --addr 198.18.50.2)
 check "and over IPv6 ($out)" [ -n "$(echo "$out" | grep 'registered host 7')" ]
 
+# No trust on first use, from the agent's side: a SOM whose key is not the
+# pinned one (an impostor, or a man in the middle) is refused by the agent.
+out=$(ip netns exec "$NS" "$POKE" --connect "$SOM_ADDR:$SOM_PORT" --bind 198.18.50.2 \
+	--key "$tmp/soa7.key" --som-key "$(pub stranger)" --host-id 7 register 2>&1)
+check "an agent refuses a SOM whose key it did not pin ($out)" \
+	[ -n "$(echo "$out" | grep 'refused: .*pinned')" ]
+
 S=198.18.50.3	# the attackers' address, allowed for host 8 and 9
 expect "unknown key" "result: unknown key (signature ok)" \
 	"refused $S:[0-9]*: handshake: refused (unknown key)" stranger 8 $S hs

@@ -67,6 +67,7 @@ int soa_somlink_open(struct soa *soa);
 void soa_somlink_event(struct soa *soa, unsigned int events);
 void soa_somlink_timer(struct soa *soa);
 void soa_somlink_close(struct soa *soa);
+void soa_somlink_reload(struct soa *soa);
 bool soa_somlink_registered(const struct soa *soa);
 
 /* loop.c */

@@ -36,6 +36,11 @@ enum link_state { L_IDLE, L_CONNECTING, L_HANDSHAKE, L_REGISTERING, L_UP };
 
 struct soa_somlink {
 	struct ferry_identity id;
+	/* what the link was opened with, to see a reload change it */
+	char identity_key[FERRY_SOA_PATH_MAX];
+	struct ferry_soa_endpoint som;
+	__u8 som_public_key[FERRY_SOA_KEY_LEN];
+	__u32 host_id;
 	int fd, timer_fd;
 	enum link_state state;
 	struct ferry_session s;
@@ -153,7 +158,8 @@ static void send_register(struct soa *soa)
 		drop(soa, "cannot send REGISTER");
 		return;
 	}
-	l->state = L_REGISTERING;
+	if (l->state == L_HANDSHAKE)	/* a registered link stays up */
+		l->state = L_REGISTERING;
 }
 
 static void send_heartbeat(struct soa *soa)
@@ -256,6 +262,8 @@ void soa_somlink_event(struct soa *soa, unsigned int events)
 {
 	struct soa_somlink *l = soa->somlink;
 
+	if (!l)		/* closed by a reload in this round of events */
+		return;
 	if (l->state == L_CONNECTING) {
 		start_session(soa);
 		return;
@@ -299,7 +307,7 @@ void soa_somlink_timer(struct soa *soa)
 	struct soa_somlink *l = soa->somlink;
 	__u64 ticks;
 
-	if (read(l->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+	if (!l || read(l->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	switch (l->state) {
 	case L_IDLE:
@@ -334,6 +342,10 @@ int soa_somlink_open(struct soa *soa)
 		  sizeof(a));
 	snprintf(l->peer, sizeof(l->peer),
 		 ep->family == FERRY_AF_INET ? "%s:%u" : "[%s]:%u", a, ep->port);
+	memcpy(l->identity_key, soa->cfg->identity_key, sizeof(l->identity_key));
+	l->som = *ep;
+	memcpy(l->som_public_key, soa->cfg->som_public_key, FERRY_SOA_KEY_LEN);
+	l->host_id = soa->cfg->host_id;
 	l->fd = -1;
 	l->backoff_ms = BACKOFF_MIN_MS;
 	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -365,6 +377,35 @@ void soa_somlink_close(struct soa *soa)
 	ferry_identity_wipe(&l->id);
 	free(l);
 	soa->somlink = NULL;
+}
+
+/*
+ * After a reload: a link whose settings ([security], host id) changed is
+ * reopened; an unchanged one registers again, so that a changed profile
+ * (ct_max, pools, forwards) reaches the SOM.
+ */
+void soa_somlink_reload(struct soa *soa)
+{
+	const struct ferry_soa_config *c = soa->cfg;
+	struct soa_somlink *l = soa->somlink;
+
+	if (l && c->has_security && !strcmp(l->identity_key, c->identity_key) &&
+	    !memcmp(&l->som, &c->som, sizeof(l->som)) &&
+	    !memcmp(l->som_public_key, c->som_public_key, FERRY_SOA_KEY_LEN) &&
+	    l->host_id == c->host_id) {
+		if (l->state == L_UP) {
+			send_register(soa);
+			flush(soa);
+		}
+		return;
+	}
+	if (!l && !c->has_security)
+		return;
+	pr_info("reload: the link to the SOM changed: %s\n",
+		c->has_security ? "reconnecting" : "closed");
+	soa_somlink_close(soa);
+	if (c->has_security && soa_somlink_open(soa))
+		pr_warn("reload: no link to the SOM\n");
 }
 
 bool soa_somlink_registered(const struct soa *soa)
