@@ -30,8 +30,11 @@ int cmd_som(int argc, char **argv)
 	fflush(stdout);
 	ret = ferry_ctl_call(path, 2, args, &status, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "ferryctl som: %s: %s\n", path,
-			err[0] ? err : "no SOM serves this socket");
+		if (err[0])
+			fprintf(stderr, "ferryctl som: %s (is ferry-som running? see --som-socket)\n",
+				err);
+		else
+			fprintf(stderr, "ferryctl som: %s: no SOM serves this socket\n", path);
 		return 1;
 	}
 	return status;
