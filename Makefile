@@ -40,6 +40,7 @@ include user/Build.mk
 include selftests/Build.mk
 include vmtest/Build.mk
 include $(wildcard tde/Build.mk)
+include $(wildcard som/Build.mk)
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

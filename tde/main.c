@@ -3,8 +3,9 @@
  * ferry-tde: the Topology Discovery Entity (draft §4, IF(M,T) F1).
  *   ferry-tde [-v] --config FILE       watch and notify detected moves
  *   ferry-tde notify ...               notify one move explicitly
- * Notifications go to the sink; for now one JSON line each on stdout
- * (docs/tde.md). Logs go to stderr.
+ * Notifications go to the sink: to the SOM when [tde] names it
+ * (somsink.c), else one JSON line each on stdout (docs/tde.md). Logs go
+ * to stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "tdenotify.h"
 #include "daemon.h"
 #include "notify_cmd.h"
+#include "somsink.h"
 
 static void usage(FILE *out)
 {
@@ -57,7 +59,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ferry-tde: %s\n", err);
 		return 2;
 	}
+	if (!check && cfg->has_som && tde_sink_som(&sink, cfg)) {
+		free(cfg);
+		return 2;
+	}
 	ret = check ? 0 : tde_run(cfg, &sink);
+	if (!check && cfg->has_som)
+		tde_sink_som_free(&sink);
 	free(cfg);
 	return ret ? 1 : 0;
 }

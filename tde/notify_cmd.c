@@ -17,6 +17,7 @@
 #include "tdeconfig.h"
 #include "daemon.h"
 #include "notify_cmd.h"
+#include "somsink.h"
 
 struct notify_args {
 	const char *config, *vm, *zone, *addrs, *mac, *from, *to;
@@ -152,6 +153,7 @@ int tde_notify_main(int argc, char **argv, struct ferry_tde_sink *sink)
 {
 	struct ferry_tde_config *cfg = NULL;
 	struct ferry_tde_notification n = {};
+	struct ferry_tde_sink som_sink = {};
 	struct notify_args a = {};
 	char err[FERRY_TDE_ERR_MAX];
 	struct timespec ts;
@@ -173,6 +175,13 @@ int tde_notify_main(int argc, char **argv, struct ferry_tde_sink *sink)
 		ret = 2;
 		goto out_free;
 	}
+	if (cfg && cfg->has_som) {	/* the config names a SOM: tell it */
+		if (tde_sink_som(&som_sink, cfg)) {
+			ret = 2;
+			goto out_free;
+		}
+		sink = &som_sink;
+	}
 	n.reason = FERRY_TDE_REASON_EXPLICIT;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	n.time_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
@@ -180,6 +189,8 @@ int tde_notify_main(int argc, char **argv, struct ferry_tde_sink *sink)
 	if (ret)
 		fprintf(stderr, "ferry-tde notify: not sent: %s\n", strerror(-ret));
 	ret = ret ? 1 : 0;
+	if (sink == &som_sink)
+		tde_sink_som_free(&som_sink);
 out_free:
 	free(cfg);
 	return ret;

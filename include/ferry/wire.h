@@ -45,6 +45,10 @@ enum ferry_msg_type {
 	FERRY_MSG_RESULT = 3,	/* responder: accept or a refusal reason */
 	FERRY_MSG_CLOSE = 16,	/* record: a clean end of the session */
 	FERRY_MSG_APP_MIN = 32,	/* records: application messages from here */
+	FERRY_MSG_REGISTER = 32,	/* SOA -> SOM: the host profile (F2) */
+	FERRY_MSG_REGISTERED = 33,	/* SOM -> SOA: registration accepted */
+	FERRY_MSG_HEARTBEAT = 34,	/* SOA -> SOM: alive, current load */
+	FERRY_MSG_NOTIFY = 40,		/* TDE -> SOM: a VM moved (IF(M,T) F1) */
 	FERRY_MSG_MAX = 255,
 };
 
@@ -96,5 +100,18 @@ enum ferry_mig_reason {
 	FERRY_MIG_INTERNAL = 16,		/* a local failure */
 	FERRY_MIG_REASON_MAX = 16,
 };
+
+/* REGISTER and NOTIFY: an address entry is family (1 byte: 4 or 6) and 16
+ * address bytes (IPv4 in the first 4, the rest zero). */
+#define FERRY_WIRE_ADDR_LEN		17
+#define FERRY_WIRE_HOST_ADDRS_MAX	16
+#define FERRY_WIRE_VM_ADDRS_MAX		8
+#define FERRY_WIRE_NAME_MAX		32
+
+/* REGISTER functions, a bit set. */
+#define FERRY_FN_FIREWALL		0x1
+#define FERRY_FN_NAT			0x2	/* DNAT forwards */
+#define FERRY_FN_POOLS			0x4	/* SNAT address/port pools */
+#define FERRY_FN_ALL			0x7
 
 #endif

@@ -2,7 +2,8 @@
 # the state codec's cost per flow and its memory (bench_codec),
 # the control protocol's handshake, channel throughput and latency
 # (bench_channel), moving state between real maps (bench_handover), the
-# migration payload (bench_mig),
+# migration payload (bench_mig), the handshakes per second of a running
+# ferry-som over loopback (bench_som.sh),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
 # `make test`: they measure, they do not judge. Needs root.
@@ -69,4 +70,5 @@ bench: all
 	$(Q)$(BENCH_CHANNEL)
 	$(Q)$(BENCH_HANDOVER)
 	$(Q)$(BENCH_MIG)
+	$(Q)BUILD=$(BUILD) selftests/bench/bench_som.sh
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh

@@ -6,3 +6,10 @@ $(BUILD)/selftests/bin/flowcheck: $(BUILD)/selftests/tools/flowcheck.o $(LIBFERR
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+all: $(BUILD)/selftests/bin/wirepoke
+
+$(BUILD)/selftests/bin/wirepoke: $(BUILD)/selftests/tools/wirepoke.o $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -53,6 +53,8 @@ static const struct ferryctl_command commands[] = {
 	  "reload: the agent re-reads its configuration (as SIGHUP)" },
 	{ "keygen", cmd_keygen, 0,
 	  "keygen --out PATH: an Ed25519 identity, PATH (0600) and PATH.pub" },
+	{ "som", cmd_som, 0,
+	  "som status [--som-socket PATH]: the SOM's registry (default /run/ferry/som.sock)" },
 	{ "log", cmd_log, 0,
 	  "log [--count N] [--timeout SECONDS]: events of rules marked 'log'" },
 };

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <ini.h>
 #include "ferry/layout.h"
+#include "identity.h"
 #include "numparse.h"
 #include "tdeconfig.h"
 
@@ -356,10 +357,70 @@ static int set_mac(struct tde_parse *p, char *v)
 	return 0;
 }
 
+/* [tde] keys of the link to the SOM: all four or none. */
+static int set_identity_key(struct tde_parse *p, char *v)
+{
+	if (v[0] != '/')
+		return key_err(p, "'%s' is not an absolute path", v);
+	if (strlen(v) >= sizeof(p->cfg->identity_key))
+		return key_err(p, "path longer than %zu characters",
+			       sizeof(p->cfg->identity_key) - 1);
+	strcpy(p->cfg->identity_key, v);
+	return 0;
+}
+
+static int set_tde_host_id(struct tde_parse *p, char *v)
+{
+	if (ferry_parse_u32(v, UINT32_MAX, &p->cfg->host_id) || !p->cfg->host_id)
+		return key_err(p, "'%s' is not a host id (1..4294967295)", v);
+	return 0;
+}
+
+/* A.B.C.D:PORT or [IPV6]:PORT */
+static int set_som_address(struct tde_parse *p, char *v)
+{
+	char *port, *host = v;
+	__u32 n;
+
+	if (v[0] == '[') {
+		port = strchr(v, ']');
+		if (!port || port[1] != ':')
+			return key_err(p, "'%s' is not [ADDR6]:PORT", v);
+		*port = '\0';
+		port += 2;
+		host++;
+	} else {
+		port = strchr(v, ':');
+		if (!port || strchr(port + 1, ':'))
+			return key_err(p, "'%s' is not ADDR:PORT (IPv6: [ADDR6]:PORT)", v);
+		*port++ = '\0';
+	}
+	if (ferry_parse_u32(port, 65535, &n) || !n)
+		return key_err(p, "bad port '%s': must be 1-65535", port);
+	if (ferry_tde_parse_addr(host, &p->cfg->som) ||
+	    (v[0] == '[') != (p->cfg->som.family == FERRY_AF_INET6))
+		return key_err(p, "'%s' is not an address", host);
+	p->cfg->som_port = (__u16)n;
+	return 0;
+}
+
+static int set_som_public_key(struct tde_parse *p, char *v)
+{
+	if (ferry_pubkey_from_base64(v, p->cfg->som_public_key))
+		return key_err(p, "not the base64 of a 32-byte Ed25519 public key");
+	return 0;
+}
+
 enum { VM_KEY_ZONE, VM_KEY_ADDRESS, VM_KEY_MAC };
+enum { TDE_KEY_DEBOUNCE, TDE_KEY_IDENTITY, TDE_KEY_HOST_ID, TDE_KEY_SOM_ADDRESS,
+       TDE_KEY_SOM_PUBLIC_KEY };
 
 static const struct key_def tde_keys[] = {
-	{ .name = "debounce_ms", .set = set_debounce },
+	[TDE_KEY_DEBOUNCE] = { .name = "debounce_ms", .set = set_debounce },
+	[TDE_KEY_IDENTITY] = { .name = "identity_key", .set = set_identity_key },
+	[TDE_KEY_HOST_ID] = { .name = "host_id", .set = set_tde_host_id },
+	[TDE_KEY_SOM_ADDRESS] = { .name = "som_address", .set = set_som_address },
+	[TDE_KEY_SOM_PUBLIC_KEY] = { .name = "som_public_key", .set = set_som_public_key },
 	{ .name = NULL },
 };
 
@@ -656,11 +717,30 @@ static int check_watches(struct tde_parse *p)
 	return 0;
 }
 
+/* The link to the SOM is configured whole or not at all. */
+static int check_som(struct tde_parse *p)
+{
+	struct ferry_tde_config *c = p->cfg;
+	static const __u8 zero[32];
+	bool any, all;
+
+	any = c->identity_key[0] || c->host_id || c->som_port ||
+	      memcmp(c->som_public_key, zero, 32);
+	all = c->identity_key[0] && c->host_id && c->som_port &&
+	      memcmp(c->som_public_key, zero, 32);
+	if (any && !all)
+		return line_err(p, p->tde_line ? p->tde_line : 1,
+				"[tde]: identity_key, host_id, som_address and som_public_key "
+				"go together (the link to the SOM): some are missing");
+	c->has_som = all;
+	return 0;
+}
+
 static int end_of_file(struct tde_parse *p)
 {
 	__u32 line = p->line ? p->line : 1;
 
-	if (end_section(p) || check_watches(p))
+	if (end_section(p) || check_watches(p) || check_som(p))
 		return p->ret;
 	if (!p->cfg->nwatches)
 		return line_err(p, line, "end of file: missing section [watch NAME]");

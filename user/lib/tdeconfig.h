@@ -63,6 +63,13 @@ struct ferry_tde_vm {
 
 struct ferry_tde_config {
 	__u32 debounce_ms;
+	/* [tde] link to the SOM (all or none): notifications go there */
+	bool has_som;
+	char identity_key[256];
+	__u32 host_id;			/* as in the SOM's authorized keys */
+	struct ferry_tde_addr som;
+	__u16 som_port;
+	__u8 som_public_key[32];
 	__u32 nwatches;
 	struct ferry_tde_watch watches[FERRY_TDE_WATCHES_MAX];
 	__u32 nhosts;

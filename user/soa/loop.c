@@ -97,6 +97,12 @@ static void dispatch(struct soa *soa, const struct epoll_event *e)
 		if (e->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			soa_control_hangup(soa, fd);
 		break;
+	case SOA_EV_SOM:
+		soa_somlink_event(soa, e->events);
+		break;
+	case SOA_EV_SOM_TIMER:
+		soa_somlink_timer(soa);
+		break;
 	}
 }
 
@@ -141,7 +147,7 @@ int soa_run(struct soa *soa)
 	struct epoll_event ev[16];
 	int n, i, err;
 
-	err = open_sources(soa) ?: soa_control_open(soa);
+	err = open_sources(soa) ?: soa_control_open(soa) ?: soa_somlink_open(soa);
 	if (err)
 		goto out;
 	pr_info("ready: instance %s, host id %u\n", soa->cfg->instance,
@@ -159,6 +165,7 @@ int soa_run(struct soa *soa)
 			dispatch(soa, &ev[i]);
 	}
 out:
+	soa_somlink_close(soa);
 	soa_control_close(soa);
 	close_sources(soa);
 	return err;

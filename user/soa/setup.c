@@ -304,6 +304,7 @@ int soa_reload(struct soa *soa, char *err, size_t errlen)
 	ferry_soa_config_free(old);
 	soa->reloads++;
 	pr_info("reloaded %s\n", soa->config_path);
+	soa_somlink_reload(soa);
 	return 0;
 }
 

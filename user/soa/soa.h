@@ -35,6 +35,8 @@ struct soa {
 	char ctl_path[FERRY_SOA_SOCK_MAX];
 	struct soa_child children[SOA_CHILDREN_MAX];
 	bool stop;
+	/* the link to the SOM ([security]), somlink.c */
+	struct soa_somlink *somlink;
 	/* figures for `ferryctl agent` */
 	pid_t pid;
 	__u64 started_ns;
@@ -63,6 +65,14 @@ void soa_control_close(struct soa *soa);
 
 /* status.c: the agent's own status, `ferryctl agent`. */
 int soa_print_status(const struct soa *soa, int fd);
+
+/* somlink.c: connect, register and heartbeat to the SOM */
+int soa_somlink_open(struct soa *soa);
+void soa_somlink_event(struct soa *soa, unsigned int events);
+void soa_somlink_timer(struct soa *soa);
+void soa_somlink_close(struct soa *soa);
+void soa_somlink_reload(struct soa *soa);
+bool soa_somlink_registered(const struct soa *soa);
 
 /* loop.c */
 int soa_run(struct soa *soa);

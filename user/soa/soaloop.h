@@ -11,6 +11,8 @@ enum soa_ev {
 	SOA_EV_LISTEN,		/* the control socket */
 	SOA_EV_REQUEST,		/* a client that has not sent its request */
 	SOA_EV_RUNNING,		/* a client whose command runs */
+	SOA_EV_SOM,		/* the connection to the SOM */
+	SOA_EV_SOM_TIMER,	/* its backoff / handshake / heartbeat timer */
 };
 
 int soa_loop_add(struct soa *soa, int fd, enum soa_ev ev, unsigned int events);

@@ -28,5 +28,7 @@ int soa_print_status(const struct soa *soa, int fd)
 		(unsigned long long)soa->gc_last_entries,
 		(unsigned long long)soa->gc_last_removed,
 		(unsigned long long)soa->gc_last_ns / 1000, running);
+	dprintf(fd, "som        %s\n", !soa->somlink ? "none ([security] not set)" :
+		soa_somlink_registered(soa) ? "registered" : "not registered (retrying)");
 	return 0;
 }

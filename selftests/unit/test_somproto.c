@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * REGISTER, REGISTERED, HEARTBEAT and NOTIFY: round trips, a known-answer
+ * encoding (the bytes docs/protocol.md shows), and each rule a decoder
+ * enforces beyond the schema: record type in key 0, host id not 0,
+ * address entries of 17 bytes with family 4 or 6, an empty schema range,
+ * heartbeat below the lost timeout, a VM with no identity, a move from a
+ * host to itself, truncation and trailing bytes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include "mpk.h"
+#include "somproto.h"
+
+static void profile(struct ferry_host_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->host_id = 7;
+	strcpy(p->name, "fw1");
+	p->naddrs = 2;
+	p->addrs[0].family = 4;
+	inet_pton(AF_INET, "198.18.0.1", p->addrs[0].addr);
+	p->addrs[1].family = 6;
+	inet_pton(AF_INET6, "2001:db8::1", p->addrs[1].addr);
+	p->functions = FERRY_FN_FIREWALL | FERRY_FN_POOLS;
+	p->schema_min = 1;
+	p->schema_max = 1;
+	p->capacity = 262144;
+	p->load = 1234;
+}
+
+static void test_register_round_trip(void **state)
+{
+	struct ferry_host_profile p, q;
+	__u8 buf[FERRY_SOMPROTO_MSG_MAX];
+	char err[256];
+	int len;
+
+	profile(&p);
+	len = ferry_register_encode(&p, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ferry_register_decode(buf, (size_t)len, &q, err, sizeof(err)), 0);
+	assert_true(ferry_profile_same(&p, &q));
+	assert_int_equal(q.load, 1234);
+	/* every truncation fails, and so does a trailing byte */
+	while (--len > 0)
+		assert_int_equal(ferry_register_decode(buf, (size_t)len, &q, err,
+						       sizeof(err)), -EBADMSG);
+	len = ferry_register_encode(&p, buf, sizeof(buf));
+	buf[len] = 0;
+	assert_int_equal(ferry_register_decode(buf, (size_t)len + 1, &q, err,
+					       sizeof(err)), -EBADMSG);
+	assert_int_equal(ferry_register_encode(&p, buf, 20), -ENOSPC);
+}
+
+/* docs/protocol.md section 11: HEARTBEAT with load 1234 */
+static void test_known_answer(void **state)
+{
+	static const __u8 want[] = { 0x82, 0x00, 0x22, 0x01, 0xcd, 0x04, 0xd2 };
+	struct ferry_heartbeat h = { .load = 1234 };
+	__u8 buf[32];
+
+	assert_int_equal(ferry_heartbeat_encode(&h, buf, sizeof(buf)), sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+}
+
+/* A REGISTER with one field replaced by a raw value. */
+static int register_with(unsigned int key, __u64 u, const void *bin, __u32 len,
+			 char *err)
+{
+	struct ferry_host_profile p, q;
+	__u8 buf[FERRY_SOMPROTO_MSG_MAX], raw[17 * 16];
+	struct ferry_mpk_buf b;
+	unsigned int k;
+
+	profile(&p);
+	ferry_mpk_init(&b, buf, sizeof(buf));
+	ferry_mpk_put_map(&b, 9);
+	for (k = 0; k < 9; k++) {
+		ferry_mpk_put_uint(&b, k);
+		if (k == key && bin) {
+			ferry_mpk_put_bin(&b, bin, len);
+			continue;
+		}
+		if (k == key) {
+			ferry_mpk_put_uint(&b, u);
+			continue;
+		}
+		switch (k) {
+		case 0: ferry_mpk_put_uint(&b, FERRY_MSG_REGISTER); break;
+		case 1: ferry_mpk_put_uint(&b, p.host_id); break;
+		case 2: ferry_mpk_put_bin(&b, "fw1", 3); break;
+		case 3:
+			memset(raw, 0, 17);
+			raw[0] = 4;
+			ferry_mpk_put_bin(&b, raw, 17);
+			break;
+		case 4: ferry_mpk_put_uint(&b, 1); break;
+		case 5: ferry_mpk_put_uint(&b, 1); break;
+		case 6: ferry_mpk_put_uint(&b, 1); break;
+		case 7: ferry_mpk_put_uint(&b, 100); break;
+		case 8: ferry_mpk_put_uint(&b, 0); break;
+		}
+	}
+	return ferry_register_decode(buf, b.len, &q, err, 256);
+}
+
+static void test_register_rules(void **state)
+{
+	__u8 a[18] = { 4 };
+	char err[256];
+
+	assert_int_equal(register_with(99, 0, NULL, 0, err), 0);
+	assert_int_equal(register_with(0, FERRY_MSG_HEARTBEAT, NULL, 0, err), -EBADMSG);
+	assert_non_null(strstr(err, "type"));
+	assert_int_equal(register_with(1, 0, NULL, 0, err), -EBADMSG);
+	assert_non_null(strstr(err, "host_id"));
+	assert_int_equal(register_with(2, 0, "f w", 3, err), -EBADMSG);
+	assert_non_null(strstr(err, "name"));
+	assert_int_equal(register_with(3, 0, a, 18, err), -EBADMSG);
+	assert_non_null(strstr(err, "multiple of 17"));
+	a[0] = 5;
+	assert_int_equal(register_with(3, 0, a, 17, err), -EBADMSG);
+	assert_non_null(strstr(err, "family 5"));
+	a[0] = 4;
+	a[9] = 1;
+	assert_int_equal(register_with(3, 0, a, 17, err), -EBADMSG);
+	assert_non_null(strstr(err, "IPv4"));
+	assert_int_equal(register_with(4, 8, NULL, 0, err), -EBADMSG);
+	assert_int_equal(register_with(5, 2, NULL, 0, err), -EBADMSG);
+	assert_non_null(strstr(err, "schema"));
+	assert_int_equal(register_with(5, 0, NULL, 0, err), -EBADMSG);
+	assert_int_equal(register_with(3, 0, "", 0, err), -EBADMSG);
+}
+
+static void test_registered(void **state)
+{
+	struct ferry_registered r = { 7, 5000, 15000 }, q;
+	__u8 buf[64];
+	char err[256];
+	int len = ferry_registered_encode(&r, buf, sizeof(buf));
+
+	assert_int_equal(ferry_registered_decode(buf, (size_t)len, &q, err, sizeof(err)), 0);
+	assert_int_equal(q.host_id, 7);
+	assert_int_equal(q.heartbeat_ms, 5000);
+	assert_int_equal(q.lost_ms, 15000);
+	r.lost_ms = 5000;
+	len = ferry_registered_encode(&r, buf, sizeof(buf));
+	assert_int_equal(ferry_registered_decode(buf, (size_t)len, &q, err, sizeof(err)),
+			 -EBADMSG);
+	/* a HEARTBEAT is not a REGISTERED */
+	len = ferry_heartbeat_encode(&(struct ferry_heartbeat){ 1 }, buf, sizeof(buf));
+	assert_int_equal(ferry_registered_decode(buf, (size_t)len, &q, err, sizeof(err)),
+			 -EBADMSG);
+}
+
+static void test_notify(void **state)
+{
+	struct ferry_notify n = { .zone = 3, .from_host = 1, .to_host = 2,
+				  .reason = 1, .time_ms = 1767225600000ull }, q;
+	__u8 buf[FERRY_SOMPROTO_MSG_MAX];
+	char err[256];
+	int len;
+
+	strcpy(n.vm, "vm1");
+	n.naddrs = 1;
+	n.addrs[0].family = 4;
+	inet_pton(AF_INET, "198.18.1.10", n.addrs[0].addr);
+	n.has_mac = true;
+	memcpy(n.mac, "\x02\0\0\0\x01\x10", 6);
+	len = ferry_notify_encode(&n, buf, sizeof(buf));
+	assert_int_equal(ferry_notify_decode(buf, (size_t)len, &q, err, sizeof(err)), 0);
+	assert_string_equal(q.vm, "vm1");
+	assert_true(q.has_mac);
+	assert_memory_equal(q.addrs, n.addrs, sizeof(n.addrs[0]));
+	assert_int_equal(q.time_ms, n.time_ms);
+	n.to_host = 1;
+	len = ferry_notify_encode(&n, buf, sizeof(buf));
+	assert_int_equal(ferry_notify_decode(buf, (size_t)len, &q, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "two different hosts"));
+	n.to_host = 2;
+	n.vm[0] = '\0';
+	n.naddrs = 0;
+	n.has_mac = false;
+	len = ferry_notify_encode(&n, buf, sizeof(buf));
+	assert_int_equal(ferry_notify_decode(buf, (size_t)len, &q, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "no identity"));
+	n.has_mac = true;
+	n.reason = 4;
+	len = ferry_notify_encode(&n, buf, sizeof(buf));
+	assert_int_equal(ferry_notify_decode(buf, (size_t)len, &q, err, sizeof(err)), -EBADMSG);
+}
+
+static void test_format(void **state)
+{
+	char buf[64];
+
+	ferry_functions_format(FERRY_FN_ALL, buf, sizeof(buf));
+	assert_string_equal(buf, "firewall,nat,pools");
+	ferry_functions_format(0, buf, sizeof(buf));
+	assert_string_equal(buf, "none");
+	ferry_functions_format(FERRY_FN_NAT, buf, sizeof(buf));
+	assert_string_equal(buf, "nat");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_round_trip),
+		cmocka_unit_test(test_known_answer),
+		cmocka_unit_test(test_register_rules),
+		cmocka_unit_test(test_registered),
+		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_format),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

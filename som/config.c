@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The SOM's configuration: an INI file read with libinih, checked
+ * strictly, every error "FILE:LINE: [section] key: what is wrong". As in
+ * soaconfig.c, our reader feeds inih one line at a time and counts lines,
+ * since Debian's inih gives the handler no line number.
+ *
+ *	[som]
+ *	identity_key = /etc/ferry/som.key
+ *	authorized_keys = /etc/ferry/authorized_keys
+ *	listen = 198.18.0.1:7400          (repeatable; [2001:db8::1]:7400)
+ *	journal = /var/lib/ferry/som.journal
+ *	control_socket = /run/ferry/som.sock
+ *	heartbeat_interval_ms = 5000
+ *	lost_timeout_ms = 15000
+ *	[limits]
+ *	max_connections, max_pending_per_source, handshakes_per_second,
+ *	frames_per_second, handshake_timeout_ms, max_notifications
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <ini.h>
+#include "numparse.h"
+#include "som.h"
+
+#define LINE_MAX_LEN	1024
+#define CONFIG_MAX	(1u << 20)
+
+struct parse {
+	struct som_config *cfg;
+	const char *name;
+	const char *text;
+	size_t pos;
+	__u32 line;
+	char *err;
+	size_t errlen;
+	int ret;
+	__u32 seen[32];		/* line of each key of key_defs, 0: not seen */
+	__u32 som_line, limits_line;
+};
+
+struct key_def {
+	const char *section;
+	const char *name;
+	int (*set)(struct parse *p, const struct key_def *k, const char *v);
+	size_t off;		/* in struct som_config */
+	__u32 min, max;		/* numbers */
+	bool repeat;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+line_err(struct parse *p, __u32 line, const char *fmt, ...)
+{
+	char msg[SOM_ERR_MAX];
+	va_list ap;
+
+	if (p->ret)
+		return p->ret;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%u: %s", p->name, line, msg);
+	p->ret = -EINVAL;
+	return p->ret;
+}
+
+static int set_path(struct parse *p, const struct key_def *k, const char *v)
+{
+	char *out = (char *)p->cfg + k->off;
+	size_t size = k->max;
+
+	if (v[0] != '/')
+		return line_err(p, p->line, "[%s] %s: '%s' is not an absolute path",
+				k->section, k->name, v);
+	if (strlen(v) >= size)
+		return line_err(p, p->line, "[%s] %s: path longer than %zu characters",
+				k->section, k->name, size - 1);
+	strcpy(out, v);
+	return 0;
+}
+
+static int set_u32(struct parse *p, const struct key_def *k, const char *v)
+{
+	__u32 *out = (__u32 *)((char *)p->cfg + k->off);
+	__u64 n;
+	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+
+	if (err == -EINVAL)
+		return line_err(p, p->line, "[%s] %s: '%s' is not a number",
+				k->section, k->name, v);
+	if (err || n < k->min || n > k->max)
+		return line_err(p, p->line, "[%s] %s: %s is out of range (%u..%u)",
+				k->section, k->name, v, k->min, k->max);
+	*out = (__u32)n;
+	return 0;
+}
+
+/* A.B.C.D:PORT or [IPV6]:PORT */
+static int set_listen(struct parse *p, const struct key_def *k, const char *v)
+{
+	struct som_config *cfg = p->cfg;
+	struct sockaddr_in6 *s6;
+	struct sockaddr_in *s4;
+	char buf[INET6_ADDRSTRLEN + 8], *host = buf, *port;
+	__u32 n;
+
+	if (cfg->nlisten == SOM_LISTEN_MAX)
+		return line_err(p, p->line, "[%s] %s: more than %d addresses",
+				k->section, k->name, SOM_LISTEN_MAX);
+	if (strlen(v) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, v);
+	if (buf[0] == '[') {
+		port = strchr(buf, ']');
+		if (!port || port[1] != ':')
+			goto bad;
+		*port = '\0';
+		port += 2;
+		host++;
+	} else {
+		port = strchr(buf, ':');
+		if (!port || strchr(port + 1, ':'))
+			goto bad;
+		*port++ = '\0';
+	}
+	if (ferry_parse_u32(port, 65535, &n) || !n)
+		return line_err(p, p->line, "[%s] %s: bad port '%s': must be 1-65535",
+				k->section, k->name, port);
+	s4 = (struct sockaddr_in *)&cfg->listen[cfg->nlisten];
+	s6 = (struct sockaddr_in6 *)&cfg->listen[cfg->nlisten];
+	if (v[0] != '[' && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((__u16)n);
+	} else if (v[0] == '[' && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((__u16)n);
+	} else {
+		return line_err(p, p->line, "[%s] %s: '%s' is not an address",
+				k->section, k->name, host);
+	}
+	cfg->nlisten++;
+	return 0;
+bad:
+	return line_err(p, p->line, "[%s] %s: '%s' is not ADDR:PORT or [ADDR6]:PORT",
+			k->section, k->name, v);
+}
+
+#define OFF(f)	offsetof(struct som_config, f)
+#define MS_MAX	(24u * 3600 * 1000)
+
+static const struct key_def keys[] = {
+	{ "som", "identity_key", set_path, OFF(identity_key), 0, SOM_PATH_MAX, false },
+	{ "som", "authorized_keys", set_path, OFF(authorized_keys), 0, SOM_PATH_MAX, false },
+	{ "som", "journal", set_path, OFF(journal), 0, SOM_PATH_MAX, false },
+	{ "som", "control_socket", set_path, OFF(control_socket), 0, 108, false },
+	{ "som", "listen", set_listen, 0, 0, 0, true },
+	{ "som", "heartbeat_interval_ms", set_u32, OFF(heartbeat_ms), 100, MS_MAX, false },
+	{ "som", "lost_timeout_ms", set_u32, OFF(lost_ms), 200, MS_MAX, false },
+	{ "limits", "max_connections", set_u32, OFF(max_connections), 1, 65536, false },
+	{ "limits", "max_pending_per_source", set_u32, OFF(max_pending_per_source), 1, 65536, false },
+	{ "limits", "handshakes_per_second", set_u32, OFF(handshakes_per_second), 1, 1000000, false },
+	{ "limits", "frames_per_second", set_u32, OFF(frames_per_second), 1, 1000000, false },
+	{ "limits", "handshake_timeout_ms", set_u32, OFF(handshake_timeout_ms), 10, 600000, false },
+	{ "limits", "max_notifications", set_u32, OFF(max_notifications), 1, 65536, false },
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct parse *p = user;
+	size_t i;
+
+	if (strcmp(section, "som") && strcmp(section, "limits"))
+		return !line_err(p, p->line, "unknown section [%s] (expected [som] or [limits])",
+				 section);
+	for (i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+			break;
+	if (i == NKEYS)
+		return !line_err(p, p->line, "[%s] unknown key '%s'", section, name);
+	if (p->seen[i] && !keys[i].repeat)
+		return !line_err(p, p->line, "[%s] %s: repeated (first on line %u)",
+				 section, name, p->seen[i]);
+	p->seen[i] = p->line;
+	return !keys[i].set(p, &keys[i], value);
+}
+
+/* Notes section headers: a repeated one is an error. */
+static int header(struct parse *p, const char *line)
+{
+	__u32 *at;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line != '[')
+		return 0;
+	if (!strncmp(line, "[som]", 5))
+		at = &p->som_line;
+	else if (!strncmp(line, "[limits]", 8))
+		at = &p->limits_line;
+	else
+		return 0;	/* the handler names it, if it has keys */
+	if (*at)
+		return line_err(p, p->line, "section repeated (first on line %u)", *at);
+	*at = p->line;
+	return 0;
+}
+
+static char *reader(char *buf, int size, void *stream)
+{
+	struct parse *p = stream;
+	const char *s = p->text + p->pos, *nl;
+	size_t len;
+
+	if (p->ret || !*s)
+		return NULL;
+	nl = strchr(s, '\n');
+	len = nl ? (size_t)(nl - s + 1) : strlen(s);
+	p->line++;
+	p->pos += len;
+	if (len >= (size_t)size) {
+		line_err(p, p->line, "line longer than %d characters", size - 2);
+		return NULL;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return header(p, buf) ? NULL : buf;
+}
+
+static void defaults(struct som_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->control_socket, "/run/ferry/som.sock");
+	cfg->heartbeat_ms = 5000;
+	cfg->lost_ms = 15000;
+	cfg->max_connections = 1024;
+	cfg->max_pending_per_source = 8;
+	cfg->handshakes_per_second = 20;
+	cfg->frames_per_second = 1000;
+	cfg->handshake_timeout_ms = 5000;
+	cfg->max_notifications = 64;
+}
+
+static int end_of_file(struct parse *p)
+{
+	static const char *const required[] = {
+		"identity_key", "authorized_keys", "journal", "listen",
+	};
+	__u32 line = p->line ? p->line : 1;
+	size_t i, j;
+
+	if (!p->som_line)
+		return line_err(p, line, "end of file: missing section [som]");
+	for (j = 0; j < sizeof(required) / sizeof(required[0]); j++) {
+		for (i = 0; i < NKEYS; i++)
+			if (!strcmp(keys[i].name, required[j]))
+				break;
+		if (!p->seen[i])
+			return line_err(p, line, "end of file: [som] %s is required",
+					required[j]);
+	}
+	if (p->cfg->lost_ms <= p->cfg->heartbeat_ms)
+		return line_err(p, line, "[som] lost_timeout_ms (%u) must exceed heartbeat_interval_ms (%u)",
+				p->cfg->lost_ms, p->cfg->heartbeat_ms);
+	return 0;
+}
+
+int som_config_parse(const char *text, const char *name, struct som_config *cfg,
+		     char *err, size_t errlen)
+{
+	struct parse p = { .cfg = cfg, .name = name, .text = text, .err = err,
+			   .errlen = errlen };
+	int ret;
+
+	defaults(cfg);
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+	ini_allow_bom = false;
+	ini_allow_no_value = false;
+	ini_stop_on_first_error = true;
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = LINE_MAX_LEN;
+	ini_initial_alloc = LINE_MAX_LEN;
+	ret = ini_parse_stream(reader, &p, handler, &p);
+	if (p.ret)
+		return p.ret;
+	if (ret > 0)
+		return line_err(&p, (__u32)ret, "expected '[section]', 'key = value' or a comment");
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	return end_of_file(&p);
+}
+
+int som_config_read(const char *path, struct som_config *cfg, char *err,
+		    size_t errlen)
+{
+	char *text;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	text = malloc(CONFIG_MAX + 1);
+	if (!text) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	n = read(fd, text, CONFIG_MAX + 1);
+	close(fd);
+	if (n < 0 || n > CONFIG_MAX) {
+		snprintf(err, errlen, "%s: %s", path,
+			 n < 0 ? strerror(errno) : "larger than 1 MiB");
+		free(text);
+		return n < 0 ? -EIO : -EFBIG;
+	}
+	text[n] = '\0';
+	ret = strlen(text) != (size_t)n ? -EINVAL : 0;
+	if (ret)
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+	else
+		ret = som_config_parse(text, path, cfg, err, errlen);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ferry-som, the State Orchestration Master: it authenticates and
+ * authorizes SOAs and TDEs (IF(M,A) F1), keeps the registry of State Hosts
+ * (F2) with their heartbeats, persists it in a journal, and accepts TDE
+ * notifications (IF(M,T) F1). One thread, one epoll loop.
+ */
+#ifndef FERRY_SOM_H
+#define FERRY_SOM_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "authkeys.h"
+#include "identity.h"
+#include "somproto.h"
+#include "wiresession.h"
+
+#define SOM_PATH_MAX		256
+#define SOM_LISTEN_MAX		8
+#define SOM_SOURCES_MAX		1024
+#define SOM_ERR_MAX		512
+#define SOM_ADDR_STR		64	/* "[v6]:port" */
+#define SOM_TICK_MS		100
+
+/* The configuration (config.c); docs/operations.md has the format. */
+struct som_config {
+	char identity_key[SOM_PATH_MAX];
+	char authorized_keys[SOM_PATH_MAX];
+	char control_socket[108];
+	char journal[SOM_PATH_MAX];
+	__u32 nlisten;
+	struct sockaddr_storage listen[SOM_LISTEN_MAX];
+	__u32 heartbeat_ms, lost_ms;
+	/* [limits] */
+	__u32 max_connections;
+	__u32 max_pending_per_source;
+	__u32 handshakes_per_second;	/* per source address, burst as much */
+	__u32 frames_per_second;	/* per peer */
+	__u32 handshake_timeout_ms;	/* also bounds a partly received frame */
+	__u32 max_notifications;	/* kept for `ferryctl som status` */
+};
+
+int som_config_read(const char *path, struct som_config *cfg, char *err,
+		    size_t errlen);
+int som_config_parse(const char *text, const char *name, struct som_config *cfg,
+		     char *err, size_t errlen);
+
+/* What an epoll registration points to. */
+enum som_ev {
+	SOM_EV_SIGNAL = 1,
+	SOM_EV_TICK,
+	SOM_EV_LISTEN,
+	SOM_EV_CONN,		/* a struct som_conn, of which it is the head */
+	SOM_EV_CTL,
+	SOM_EV_CTL_REQ,		/* malloc'ed, freed with its connection */
+};
+
+struct som_watch {
+	enum som_ev ev;
+	int fd;
+};
+
+/* One source address: pending handshakes and its handshake token bucket. */
+struct som_source {
+	__u8 addr[16];		/* IPv6 or v4-mapped */
+	__u32 pending;
+	__u32 refused;		/* since the last log line about it */
+	__u64 tokens_at_ns;	/* bucket: full at this time (virtual clock) */
+	__u64 last_log_ns;
+	bool used;
+};
+
+/* One TCP connection of the protocol. */
+struct som_conn {
+	struct som_watch w;	/* first: epoll points here */
+	struct sockaddr_storage src;
+	char srcstr[SOM_ADDR_STR];
+	struct som_source *source;	/* while the handshake runs */
+	struct ferry_session s;
+	bool up;
+	bool closing;			/* flush the output, then close */
+	int host;			/* registry index of a registered SOA, -1 */
+	__u64 accepted_ns;
+	__u64 partial_since_ns;		/* 0: no partial frame */
+	__u64 window_ns;		/* frame rate: this second's start */
+	__u32 window_frames;
+	__u64 notifies;
+	struct som *som;
+};
+
+struct som_host {
+	struct ferry_host_profile p;
+	__u8 pk[FERRY_WIRE_KEY_LEN];	/* the key it registered with */
+	__u64 registered_ms;		/* realtime of the journaled profile */
+	__u64 last_heartbeat_ms;	/* realtime, 0: none since start */
+	__u64 last_seen_ns;		/* monotonic */
+	struct som_conn *conn;		/* NULL: lost (or not back yet) */
+	char addr[SOM_ADDR_STR];	/* of its last connection */
+	char lost_why[64];
+};
+
+struct som_notice {
+	struct ferry_notify n;
+	__u32 tde_host;
+	__u64 received_ms;
+};
+
+struct som {
+	const char *config_path;
+	struct som_config cfg;
+	struct ferry_identity id;
+	struct ferry_authkeys *keys;
+	uid_t owner;
+	int epfd;
+	struct som_watch sig, tick, ctl;
+	struct som_watch listen[SOM_LISTEN_MAX];
+	__u32 nlisten;
+	struct som_conn **conns;	/* max_connections slots */
+	__u32 nconns;
+	struct som_source sources[SOM_SOURCES_MAX];
+	/* registry */
+	struct som_host *hosts;
+	__u32 nhosts, hosts_cap;
+	int journal_fd;
+	__u32 journal_records;
+	/* recent notifications, a ring */
+	struct som_notice *notices;
+	__u32 notice_next, notice_count;
+	__u64 notices_total;
+	/* figures */
+	__u64 handshakes, refusals, limit_drops;
+	__u64 started_ms;
+	bool stop;
+};
+
+/* listen.c: listening sockets, accepting, per-source limits */
+int som_listen_open(struct som *som);
+void som_listen_close(struct som *som);
+void som_accept(struct som *som, struct som_watch *lw);
+void som_source_done(struct som *som, struct som_conn *c);
+
+/* conn.c: one connection's session */
+void som_conn_event(struct som *som, struct som_conn *c, unsigned int events);
+void som_conn_close(struct som *som, struct som_conn *c, int reason,
+		    const char *why);
+void som_conn_flush(struct som *som, struct som_conn *c);
+void som_conns_tick(struct som *som);
+void som_conns_recheck(struct som *som);
+int som_authorize(void *ctx, const struct ferry_hs_peer *peer, char *why,
+		  size_t whylen);
+
+/* registry.c */
+int som_register(struct som *som, struct som_conn *c,
+		 const struct ferry_host_profile *p);
+void som_heartbeat(struct som *som, struct som_conn *c, __u64 load);
+void som_host_gone(struct som *som, struct som_conn *c, const char *why);
+void som_hosts_tick(struct som *som);
+void som_notice_add(struct som *som, struct som_conn *c,
+		    const struct ferry_notify *n);
+int som_host_find(const struct som *som, __u32 host_id);
+int som_host_put(struct som *som, const struct ferry_host_profile *p,
+		 const __u8 pk[FERRY_WIRE_KEY_LEN], __u64 registered_ms);
+
+/* journal.c */
+int som_journal_open(struct som *som);
+int som_journal_append(struct som *som, const struct som_host *h);
+void som_journal_close(struct som *som);
+
+/* control.c */
+int som_control_open(struct som *som);
+void som_control_accept(struct som *som);
+void som_control_request(struct som *som, struct som_watch *w);
+void som_control_close(struct som *som);
+int som_print_status(const struct som *som, int fd);
+
+/* loop.c */
+int som_loop_add(struct som *som, struct som_watch *w, unsigned int events);
+int som_loop_mod(struct som *som, struct som_watch *w, unsigned int events);
+void som_loop_del(struct som *som, struct som_watch *w);
+int som_run(struct som *som);
+int som_reload_keys(struct som *som);
+
+__u64 som_now_ns(void);		/* monotonic */
+__u64 som_realtime_ms(void);
+void som_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+#endif
