@@ -78,7 +78,7 @@ check "ferryctl agent shows the agent registered" \
 before=$(som_registry)
 echo "$before"
 check "profiles name the instance, capacity and the agent's address" \
-	[ -n "$(echo "$before" | grep 'host 102 name somrst2 .* addresses 198.18.50.1 functions firewall schema 1..1 capacity 2048')" ]
+	[ -n "$(echo "$before" | grep 'host 102 name somrst2 .* addresses 198.18.50.1 functions firewall schema 1..2 capacity 2048')" ]
 
 for sig in TERM KILL; do
 	som_stop $sig
