@@ -13,6 +13,7 @@
 #include "ctiter.h"
 #include "envelope.h"
 #include "flowfmt.h"
+#include "vmindex.h"
 #include "migdest.h"
 #include "migpayload.h"
 #include "ruleset.h"
@@ -413,6 +414,20 @@ static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_
 	return 0;
 }
 
+/* The installed flows join their VMs' sets in the index (best effort: a
+ * VM whose set misses a flow is exported by a table walk). */
+static void note_installed(const struct ferry_mig_dest *d,
+			   const struct ferry_sc_array *a)
+{
+	struct ferry_flow f;
+	__u64 i;
+
+	for (i = 0; i < a->n; i++)
+		if (!bpf_map_lookup_elem_flags(d->ct_fd, &a->keys[i], &f, BPF_F_LOCK) &&
+		    (f.flags & FERRY_FLOW_F_IMPORTED))
+			ferry_vm_index_note(d->index, &a->keys[i]);
+}
+
 static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
 {
 	struct ferry_import_report rep;
@@ -430,9 +445,11 @@ static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
 		return result(&r->res, FERRY_MIG_INTERNAL, ret, "reading the rules: %s",
 			      strerror(-ret));
 	}
-	ret = ferry_import(r->d->ct_fd, r->d->config_fd, a->keys, a->flows, a->n,
-			   rules, nrules, 0, &rep, why, sizeof(why));
+	ret = ferry_import_nat(r->d->ct_fd, r->d->config_fd, r->d->nat, a->keys,
+			       a->flows, a->n, rules, nrules, 0, &rep, why, sizeof(why));
 	free(rules);
+	if (!ret && r->d->index)
+		note_installed(r->d, a);
 	for (i = 0; i < FERRY_IMPORT_REASON_MAX; i++)
 		r->res.count[i] = rep.count[i];
 	if (ret == -ENOSPC)

@@ -38,6 +38,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
+#include "cthandover.h"
 #include "migorder.h"
 
 /*
@@ -68,6 +69,8 @@ struct ferry_mig_dest {
 	int ct_fd;			/* the datapath's ferry_ct */
 	int config_fd;			/* ferry_config */
 	int rulesets_fd;		/* ferry_rulesets: the local rules */
+	const struct ferry_import_nat *nat;	/* NULL: flows with bindings refused */
+	const struct ferry_vm_index *index;	/* installed flows noted; may be NULL */
 	__u64 max_bytes;		/* local cap on a bundle; 0: the order's */
 };
 
