@@ -5,6 +5,7 @@
 # fig1_break_fw1_path (scenario 2). Teardown: fig1_teardown (set as trap).
 #
 #   vm1 198.18.10.1 (2001:db8:10::1), gateway .254 / ::fe on its NVE
+#   vm2 198.18.11.1 (2001:db8:11::1) on NVE1: another VM that stays
 #   vm3 198.18.30.1 (2001:db8:30::1), gateway .254 / ::fe on NVE3
 #   nve1 -(198.18.101.0/30)- fw1 -(198.18.103.0/30)- nve3
 #   nve2 -(198.18.102.0/30)- fw2 -(198.18.104.0/30)- nve3
@@ -68,9 +69,9 @@ fig1_vm1_gateway() {
 
 fig1_setup() {
 	local p=$1 ns
-	VM1=$p-vm1 VM3=$p-vm3 NVE1=$p-nve1 NVE2=$p-nve2 NVE3=$p-nve3
+	VM1=$p-vm1 VM2=$p-vm2 VM3=$p-vm3 NVE1=$p-nve1 NVE2=$p-nve2 NVE3=$p-nve3
 	FW1=$p-fw1 FW2=$p-fw2
-	FIG1_NS=($VM1 $VM3 $NVE1 $NVE2 $NVE3 $FW1 $FW2)
+	FIG1_NS=($VM1 $VM2 $VM3 $NVE1 $NVE2 $NVE3 $FW1 $FW2)
 	for ns in "${FIG1_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 		ip netns add "$ns" || fail "cannot create namespace $ns"
@@ -81,7 +82,8 @@ fig1_setup() {
 	# The VMs: checksums complete in every frame, as on a wire.
 	ip link add eth0 netns "$VM1" type veth peer name vm1p netns "$NVE1" || fail "veth vm1"
 	ip link add eth0 netns "$VM3" type veth peer name vm3p netns "$NVE3" || fail "veth vm3"
-	for ns in $VM1 $VM3; do
+	ip link add eth0 netns "$VM2" type veth peer name vm2p netns "$NVE1" || fail "veth vm2"
+	for ns in $VM1 $VM2 $VM3; do
 		ip -n "$ns" link set eth0 up
 		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
 	done
@@ -89,6 +91,13 @@ fig1_setup() {
 	ip -n "$VM1" addr add 2001:db8:10::1/64 dev eth0 nodad
 	ip -n "$VM1" route add default via 198.18.10.254
 	ip -n "$VM1" -6 route add default via 2001:db8:10::fe
+	ip -n "$VM2" addr add 198.18.11.1/24 dev eth0
+	ip -n "$VM2" addr add 2001:db8:11::1/64 dev eth0 nodad
+	ip -n "$VM2" route add default via 198.18.11.254
+	ip -n "$VM2" -6 route add default via 2001:db8:11::fe
+	ip -n "$NVE1" addr add 198.18.11.254/24 dev vm2p
+	ip -n "$NVE1" addr add 2001:db8:11::fe/64 dev vm2p nodad
+	ip -n "$NVE1" link set vm2p up
 	ip -n "$VM3" addr add 198.18.30.1/24 dev eth0
 	ip -n "$VM3" addr add 2001:db8:30::1/64 dev eth0 nodad
 	ip -n "$VM3" route add default via 198.18.30.254
@@ -112,6 +121,10 @@ fig1_setup() {
 	fig1_route "$NVE2" 198.18.30.0/24 198.18.102.2 2001:db8:30::/64 2001:db8:102::2
 	fig1_route "$FW2" 198.18.30.0/24 198.18.104.2 2001:db8:30::/64 2001:db8:104::2
 	fig1_route "$FW2" 198.18.10.0/24 198.18.102.1 2001:db8:10::/64 2001:db8:102::1
+	# VM2 -- VM3 through FW1 too.
+	fig1_route "$FW1" 198.18.11.0/24 198.18.101.1 2001:db8:11::/64 2001:db8:101::1
+	fig1_route "$NVE3" 198.18.11.0/24 198.18.103.1 2001:db8:11::/64 2001:db8:103::1
+	fig1_route "$FW2" 198.18.11.0/24 198.18.102.1 2001:db8:11::/64 2001:db8:102::1
 }
 
 # Scenario 1: VM1 moves from Server1 to Server2. Its namespace (and its
@@ -123,11 +136,13 @@ fig1_move_vm1() {
 	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
 }
 
-# Scenario 2: the path through FW1 breaks; NVE1 sends VM1's traffic over
-# NVE2 and FW2, and NVE3 routes back the same way.
+# Scenario 2: the path through FW1 breaks; NVE1 sends VM1's (and VM2's)
+# traffic over NVE2 and FW2, and NVE3 routes back the same way.
 fig1_break_fw1_path() {
 	ip -n "$NVE1" link set to_fw1 down || fail "link down"
 	fig1_route "$NVE1" 198.18.30.0/24 198.18.100.2 2001:db8:30::/64 2001:db8:100::2
 	fig1_route "$NVE2" 198.18.10.0/24 198.18.100.1 2001:db8:10::/64 2001:db8:100::1
+	fig1_route "$NVE2" 198.18.11.0/24 198.18.100.1 2001:db8:11::/64 2001:db8:100::1
 	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
+	fig1_route "$NVE3" 198.18.11.0/24 198.18.104.1 2001:db8:11::/64 2001:db8:104::1
 }
