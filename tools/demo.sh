@@ -1,62 +1,113 @@
 #!/bin/bash
-# Ferry demo: a src -- fw -- dst path in network namespaces, the stateful
-# firewall attached with XDP on fw, real TCP/UDP/ICMP flows through it, the
-# tracked connections and verdict counters shown, then everything removed.
-# (The live-migration demo of the Figure 1 testbed replaces this once the
-# control plane lands.)
+# Ferry demo: the draft's Figure 1 in network namespaces with the whole
+# system running (ferry-soa on FW1 and FW2, ferry-som and ferry-tde on a
+# management network), live TCP flows between VM1 and VM3 (both
+# directions, IPv4 and IPv6) and from VM2, then the draft's scenario 1 (VM1
+# moves from Server1 to Server2; DEMO_SCENARIO=2: FW1's path breaks). The
+# TDE sees the route change, the SOM moves VM1's state from FW1 to FW2, and
+# the report shows the migration and every flow's fate; then the same move
+# without Ferry's migration, for comparison. Everything is removed at the
+# end, also on failure or Ctrl-C.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . selftests/net/lib.sh
-INSTANCE=demo
+. selftests/net/fig1.sh
+. selftests/net/fig1ctl.sh
+FLOWCHECK=$PWD/${BUILD:-build}/selftests/bin/flowcheck
+SCENARIO=${DEMO_SCENARIO:-1}
+SECS=10
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() { printf '   %s\n' "$*"; }
+# A failure of the demo's own steps ends it with the reason.
+fail() { printf '\ndemo failed: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root" >&2; exit 1; }
 [ -x "$FERRYCTL" ] || { echo "demo: build first (make)" >&2; exit 1; }
-
-say "Testbed: demo-src (198.18.0.2) -- demo-fw -- demo-dst (198.18.1.2)"
-path_setup demo
-
+case $SCENARIO in
+1) change=fig1_move_vm1 what="VM1 moves from Server1 to Server2 (its link from NVE1 to NVE2)" ;;
+2) change=fig1_break_fw1_path what="the path through FW1 breaks (NVE1's link to FW1 goes down)" ;;
+*) echo "demo: DEMO_SCENARIO is 1 or 2" >&2; exit 2 ;;
+esac
 rules=$(mktemp)
+trap 'fig1_teardown; fig1ctl_cleanup; rm -f "$rules"' EXIT INT TERM
 cat > "$rules" <<'RULES'
-# src may open TCP to dst port 5201 (v4 and v6) and UDP to 5201; ping dst.
-allow proto tcp from 198.18.0.0/24 to 198.18.1.0/24 dport 5201
-allow proto udp from 198.18.0.0/24 to 198.18.1.0/24 dport 5201
-allow proto tcp from 2001:db8:0::/64 to 2001:db8:1::/64 dport 5201
-allow proto icmp from 198.18.0.0/24 to 198.18.1.0/24
-# anything else is denied
+allow proto tcp from 198.18.10.0/23 to 198.18.30.0/24 dport 5201
+allow proto tcp from 2001:db8:10::/64 to 2001:db8:30::/64 dport 5201
+allow proto tcp from 198.18.30.0/24 to 198.18.10.0/24 dport 5202
+allow proto tcp from 2001:db8:30::/64 to 2001:db8:10::/64 dport 5202
 RULES
-say "Load Ferry on demo-fw's interfaces with these rules"
-grep -v '^#' "$rules"
-ferry load --iface fw_a --iface fw_b --rules "$rules" || exit 1
-rm -f "$rules"
 
-say "Start flows: TCP v4 and v6 (iperf3, 6 s), UDP (iperf3 -u), ping"
-bg "$NS_DST" iperf3 -s -p 5201 >/dev/null 2>&1
-sleep 1
-bg "$NS_SRC" iperf3 -c 198.18.1.2 -p 5201 -t 6 -P 2 >/dev/null 2>&1
-bg "$NS_SRC" ping -q -c 20 -i 0.3 198.18.1.2 >/dev/null 2>&1
+fw_counts() {	# FW: "N flows (VM1 a, VM2 b)"
+	printf '%s flows (VM1 %s, VM2 %s)' \
+		"$(agentctl "$1" ct list --json | jq '[.[] | select(.state == "ESTABLISHED")] | length')" \
+		"$(fig1_fw_flows "$1" 10)" "$(fig1_fw_flows "$1" 11)"
+}
+
+say "Testbed: the draft's Figure 1 in network namespaces"
+cat <<'PIC'
+   VM1 198.18.10.1 --- NVE1 --- FW1 ---.
+   VM2 198.18.11.1 ---'  |              NVE3 --- VM3 198.18.30.1
+                        NVE2 --- FW2 ---'
+   management 198.18.250.0/24: ferry-som, ferry-tde; ferry-soa on FW1 (host 1), FW2 (host 2)
+PIC
+fig1_setup demo
+fig1ctl_setup demo "$rules" "$rules"
+step "ferry-soa on FW1 and FW2 loaded the datapath (XDP) with the same rules:"
+sed 's/^/      /' "$rules"
+step "both agents authenticated to the SOM and registered:"
+som_status | grep '^host' | sed 's/ key [^ ]*//; s/^/      /'
+step "the TDE is connected and watches NVE3's routes toward the VMs"
+
+say "Live flows: 9 paced TCP streams for $SECS s, every byte checked"
+fig1_flows_start $SECS 2
 sleep 2
+step "VM1 -> VM3 (2 IPv4, 2 IPv6), VM3 -> VM1 (2 IPv4, 2 IPv6), VM2 -> VM3 (1 IPv4)"
+fw1_before=$(fw_counts "$FW1") fw2_before=$(fw_counts "$FW2")
+step "FW1: $fw1_before"
+step "FW2: $fw2_before"
 
-say "Tracked connections while the flows run (ferryctl ct list)"
-ferry ct list
+say "Scenario $SCENARIO: $what"
+t0=$(date +%s%N)
+$change
+step "done; traffic now crosses FW2, which knows none of these flows yet"
+m=$(fig1_wait_migration vm1 10) || { som_migrations; fail "no migration of VM1 within 10 s"; }
+step "the TDE saw the route change, the SOM ran the migration"
+[ "$SCENARIO" = 2 ] && { fig1_wait_migration vm2 10 >/dev/null || fail "no migration of VM2"; }
+fig1_flows_wait
+fw1_after=$(fw_counts "$FW1") fw2_after=$(fw_counts "$FW2")
 
-say "A flow the rules do not allow: dst -> src TCP (refused)"
-if ip netns exec "$NS_DST" timeout 3 bash -c 'exec 3<>/dev/tcp/198.18.0.2/22' 2>/dev/null; then
-	echo "unexpected: it connected"
-else
-	echo "refused: no rule allows it, the SYN was dropped"
-fi
-sleep 4
+say "Migration report"
+som_migrations | jq -r '.[] | "   \(.vm): host \(.from) (FW1) -> host \(.to) (FW2), \(.phase) (\(.reason)), id \(.id[0:12])…
+     flows exported \(.flows), accepted \(.accepted), rejected \(.rejected)
+     phases (ms after the TDE'"'"'s notice): order sent \(.ms.order), first chunk \(.ms.first_chunk), installed on FW2 \(.ms.installed), source released \(.ms.released)"'
+step "FW1 before/after: $fw1_before / $fw1_after"
+step "FW2 before/after: $fw2_before / $fw2_after"
+printf '   per flow:\n%s' "$FLOWS_REPORT"
+max=0
+for s in "${FLOW_STALL[@]}"; do [ "$s" != - ] && [ "$s" -gt "$max" ] && max=$s; done
+step "with migration: $FLOWS_OK of $((FLOWS_OK + FLOWS_BROKEN)) flows alive, longest stall $max ms"
+ok_with=$FLOWS_OK broken_with=$FLOWS_BROKEN
+fig1_teardown
+fig1ctl_cleanup
 
-say "IPv6 TCP and UDP flows"
-bg "$NS_DST" iperf3 -s -p 5202 -1 >/dev/null 2>&1
-ip netns exec "$NS_SRC" iperf3 -6 -c 2001:db8:1::2 -p 5201 -t 2 2>&1 | tail -3
-ip netns exec "$NS_SRC" iperf3 -u -c 198.18.1.2 -p 5201 -b 20M -t 2 2>&1 | tail -4 | head -2
+say "Control run: the same move with Ferry on both firewalls but no migration"
+fig1_setup democ
+for fw in $FW1 $FW2; do
+	fwctl "$fw" load --iface west --iface east --rules "$rules" >/dev/null || fail "load $fw"
+done
+FIG1_DIR=$(mktemp -d)
+fig1_flows_start 8 2
+sleep 2
+$change
+step "moved; FW2 drops the flows' packets as unknown (no state), waiting for them…"
+fig1_flows_wait
+printf '%s' "$FLOWS_REPORT"
+step "without migration: $FLOWS_BROKEN of $((FLOWS_OK + FLOWS_BROKEN)) flows broken"
+fig1_teardown
+fig1ctl_cleanup
 
-say "Verdict counters (ferryctl stats)"
-ferry stats
-
-say "Status"
-ferry status
-say "Done: tearing the testbed down"
+say "Summary"
+step "with Ferry's migration:    $ok_with alive, $broken_with broken (longest stall $max ms)"
+step "without (control run):     $FLOWS_OK alive, $FLOWS_BROKEN broken"
+step "took $(( ($(date +%s%N) - t0) / 1000000000 )) s from the move; testbed removed"

@@ -23,7 +23,7 @@ case $BUILD in
 esac
 epoch=${SOURCE_DATE_EPOCH:-0}
 # Userspace the tests may call; missing ones are left out with a note.
-bins="bash timeout mountpoint ip tc bpftool nft conntrack ethtool iperf3 jq ping"
+bins="bash timeout mountpoint ip tc bpftool nft conntrack ethtool iperf3 jq ping nsenter setpriv"
 
 root="$out.d"
 rm -rf "$root"
