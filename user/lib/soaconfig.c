@@ -22,6 +22,7 @@
 #include "ctconfig.h"
 #include "numparse.h"
 #include "rules.h"
+#include "inifile.h"
 #include "soaconfig.h"
 
 #define LINE_MAX_LEN	4096
@@ -58,21 +59,14 @@ struct sec_def {
 };
 
 struct soa_parse {
+	struct ferry_ini ini;		/* file, line, first error */
 	struct ferry_soa_config *cfg;
-	const char *name;		/* file name in messages */
-	const char *text;		/* what inih reads, via reader() */
-	size_t pos;
-	__u32 line;
-	char *err;
-	size_t errlen;
-	int ret;			/* first error */
 	/* the current section */
 	enum sec_kind kind;
 	const struct sec_def *sec;
 	char sec_text[SEC_TEXT_MAX];	/* "interface eth0" */
 	char sec_raw[LINE_MAX_LEN];	/* between the brackets, as inih sees it */
 	__u32 sec_line;
-	const char *key;
 	__u32 key_line[KEYS_MAX];	/* 0: not seen in this section */
 	struct ferry_soa_iface *iface;
 	struct ferry_soa_pool *pool;
@@ -86,44 +80,6 @@ struct soa_parse {
 };
 
 /* ---- messages ------------------------------------------------------------ */
-
-static int __attribute__((format(printf, 3, 4)))
-line_err(struct soa_parse *p, __u32 line, const char *fmt, ...)
-{
-	char msg[FERRY_SOA_ERR_MAX];
-	va_list ap;
-
-	if (p->ret)
-		return p->ret;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (p->errlen)
-		snprintf(p->err, p->errlen, "%s:%u: %s", p->name, line, msg);
-	p->ret = -EINVAL;
-	return p->ret;
-}
-
-/* An error about the value of the current key, on the current line. */
-static int __attribute__((format(printf, 2, 3)))
-key_err(struct soa_parse *p, const char *fmt, ...)
-{
-	char msg[FERRY_SOA_ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return line_err(p, p->line, "[%s] %s: %s", p->sec_text, p->key, msg);
-}
-
-static int out_of_memory(struct soa_parse *p)
-{
-	if (!p->ret && p->errlen)
-		snprintf(p->err, p->errlen, "%s: out of memory", p->name);
-	p->ret = p->ret ? p->ret : -ENOMEM;
-	return p->ret;
-}
 
 static int lower(int c)
 {
@@ -165,9 +121,9 @@ static int get_u32(struct soa_parse *p, const char *v, __u32 min, __u32 max,
 	int err = ferry_parse_u64(v, UINT64_MAX, &n);
 
 	if (err == -EINVAL)
-		return key_err(p, "'%s' is not a number", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
 	if (err || n < min || n > max)
-		return key_err(p, "%s is out of range (%u..%u)", v, min, max);
+		return ferry_ini_key_err(&p->ini, "%s is out of range (%u..%u)", v, min, max);
 	*out = (__u32)n;
 	return 0;
 }
@@ -184,16 +140,7 @@ static int get_bool(struct soa_parse *p, const char *v, bool *out)
 			return 0;
 		}
 	}
-	return key_err(p, "'%s' is not yes or no", v);
-}
-
-/* 1-32 of [A-Za-z0-9_-], as instance names (ferry_dp_pin_dir) are. */
-static bool valid_name(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
-			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-
-	return n >= 1 && n <= FERRY_SOA_NAME_MAX && !s[n];
+	return ferry_ini_key_err(&p->ini, "'%s' is not yes or no", v);
 }
 
 /* As the kernel's dev_valid_name(). */
@@ -208,9 +155,9 @@ static bool valid_ifname(const char *s)
 static int get_path(struct soa_parse *p, const char *v, char *out, size_t size)
 {
 	if (v[0] != '/')
-		return key_err(p, "'%s' is not an absolute path", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not an absolute path", v);
 	if (strlen(v) >= size)
-		return key_err(p, "path longer than %zu characters", size - 1);
+		return ferry_ini_key_err(&p->ini, "path longer than %zu characters", size - 1);
 	strcpy(out, v);
 	return 0;
 }
@@ -301,18 +248,18 @@ static int parse_prefix(struct soa_parse *p, char *tok, char *slash,
 
 	*slash = '\0';
 	if (parse_addr(tok, &r->family, r->lo))
-		return key_err(p, "bad prefix '%s/%s': '%s' is not an address",
+		return ferry_ini_key_err(&p->ini, "bad prefix '%s/%s': '%s' is not an address",
 			       tok, slash + 1, tok);
 	bits = (__u32)addr_len(r->family) * 8;
 	if (ferry_parse_u32(slash + 1, bits, &len))
-		return key_err(p, "bad prefix '%s/%s': length must be 0-%u",
+		return ferry_ini_key_err(&p->ini, "bad prefix '%s/%s': length must be 0-%u",
 			       tok, slash + 1, bits);
 	prefix_mask(len, mask);
 	for (i = 0; i < 16; i++)
 		r->hi[i] = r->lo[i] & mask[i];
 	if (memcmp(r->hi, r->lo, 16)) {
 		addr_format(r->family, r->hi, want, sizeof(want));
-		return key_err(p, "bad prefix '%s/%s': host bits set (%s/%u?)",
+		return ferry_ini_key_err(&p->ini, "bad prefix '%s/%s': host bits set (%s/%u?)",
 			       tok, slash + 1, want, len);
 	}
 	for (i = 0; i < addr_len(r->family); i++)
@@ -328,13 +275,13 @@ static int parse_span(struct soa_parse *p, char *tok, char *dash,
 	*dash = '\0';
 	if (parse_addr(tok, &r->family, r->lo) ||
 	    parse_addr(dash + 1, &family, r->hi))
-		return key_err(p, "bad range '%s-%s': expected ADDR-ADDR",
+		return ferry_ini_key_err(&p->ini, "bad range '%s-%s': expected ADDR-ADDR",
 			       tok, dash + 1);
 	if (family != r->family)
-		return key_err(p, "bad range '%s-%s': IPv4 and IPv6 mixed",
+		return ferry_ini_key_err(&p->ini, "bad range '%s-%s': IPv4 and IPv6 mixed",
 			       tok, dash + 1);
 	if (memcmp(r->lo, r->hi, addr_len(family)) > 0)
-		return key_err(p, "bad range '%s-%s': first above last",
+		return ferry_ini_key_err(&p->ini, "bad range '%s-%s': first above last",
 			       tok, dash + 1);
 	return 0;
 }
@@ -351,7 +298,7 @@ static int parse_range(struct soa_parse *p, char *tok,
 	if ((sep = strchr(tok, '-')))
 		return parse_span(p, tok, sep, r);
 	if (parse_addr(tok, &r->family, r->lo))
-		return key_err(p, "'%s' is not an address, prefix or range",
+		return ferry_ini_key_err(&p->ini, "'%s' is not an address, prefix or range",
 			       tok);
 	memcpy(r->hi, r->lo, 16);
 	return 0;
@@ -362,7 +309,7 @@ static int parse_port(struct soa_parse *p, const char *s, __u16 *port)
 	__u32 v;
 
 	if (ferry_parse_u32(s, 65535, &v) || !v)
-		return key_err(p, "bad port '%s': must be 1-65535", s);
+		return ferry_ini_key_err(&p->ini, "bad port '%s': must be 1-65535", s);
 	*port = (__u16)v;
 	return 0;
 }
@@ -375,32 +322,32 @@ static int parse_endpoint(struct soa_parse *p, const char *v,
 
 	memset(ep, 0, sizeof(*ep));
 	if (strlen(v) >= sizeof(buf))
-		return key_err(p, "'%s' is not ADDR:PORT", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not ADDR:PORT", v);
 	strcpy(buf, v);
 	if (buf[0] == '[') {
 		colon = strchr(buf, ']');
 		if (!colon || colon[1] != ':')
-			return key_err(p, "'%s' has no port: expected [ADDR6]:PORT",
+			return ferry_ini_key_err(&p->ini, "'%s' has no port: expected [ADDR6]:PORT",
 				       v);
 		*colon++ = '\0';
 		addr++;
 		if (parse_addr(addr, &ep->family, ep->addr) ||
 		    ep->family != FERRY_AF_INET6)
-			return key_err(p, "'%s': '%s' is not an IPv6 address",
+			return ferry_ini_key_err(&p->ini, "'%s': '%s' is not an IPv6 address",
 				       v, addr);
 		return parse_port(p, colon + 1, &ep->port);
 	}
 	colon = strchr(buf, ':');
 	if (!colon)
-		return key_err(p, "'%s' has no port: expected ADDR:PORT or [ADDR6]:PORT",
+		return ferry_ini_key_err(&p->ini, "'%s' has no port: expected ADDR:PORT or [ADDR6]:PORT",
 			       v);
 	if (strchr(colon + 1, ':'))
-		return key_err(p, "'%s': an IPv6 address needs brackets: [ADDR6]:PORT",
+		return ferry_ini_key_err(&p->ini, "'%s': an IPv6 address needs brackets: [ADDR6]:PORT",
 			       v);
 	*colon = '\0';
 	if (parse_addr(addr, &ep->family, ep->addr) ||
 	    ep->family != FERRY_AF_INET)
-		return key_err(p, "'%s': '%s' is not an IPv4 address", v, addr);
+		return ferry_ini_key_err(&p->ini, "'%s': '%s' is not an IPv4 address", v, addr);
 	return parse_port(p, colon + 1, &ep->port);
 }
 
@@ -440,7 +387,7 @@ static int for_each_item(struct soa_parse *p, char *buf, void *obj,
 		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
 		if (!*tok)
-			return key_err(p, "empty element in the list");
+			return ferry_ini_key_err(&p->ini, "empty element in the list");
 		err = item(p, tok, obj);
 		if (err)
 			return err;
@@ -455,7 +402,7 @@ static int split_list(struct soa_parse *p, const char *v, void *obj,
 	int err;
 
 	if (!buf)
-		return out_of_memory(p);
+		return ferry_ini_oom(&p->ini);
 	err = for_each_item(p, buf, obj, item);
 	free(buf);
 	return err;
@@ -465,8 +412,8 @@ static int split_list(struct soa_parse *p, const char *v, void *obj,
 
 static int set_instance(struct soa_parse *p, const char *v)
 {
-	if (!valid_name(v))
-		return key_err(p, "bad name '%s': use 1-32 of [A-Za-z0-9_-]", v);
+	if (!ferry_ini_name_ok(v, FERRY_SOA_NAME_MAX))
+		return ferry_ini_key_err(&p->ini, "bad name '%s': use 1-32 of [A-Za-z0-9_-]", v);
 	strcpy(p->cfg->instance, v);
 	return 0;
 }
@@ -507,7 +454,7 @@ static int set_fast_forward(struct soa_parse *p, const char *v)
 /* [timeouts]: the key is a state name; its index is the state. */
 static int set_timeout(struct soa_parse *p, const char *v)
 {
-	int state = ferry_state_parse(p->key);
+	int state = ferry_state_parse(p->ini.key);
 	__u32 secs;
 	int err;
 
@@ -543,7 +490,7 @@ static int set_hook(struct soa_parse *p, const char *v)
 			return 0;
 		}
 	}
-	return key_err(p, "'%s' is not xdp, tc-ingress or tc-egress", v);
+	return ferry_ini_key_err(&p->ini, "'%s' is not xdp, tc-ingress or tc-egress", v);
 }
 
 static int set_xdp_mode(struct soa_parse *p, const char *v)
@@ -555,7 +502,7 @@ static int set_xdp_mode(struct soa_parse *p, const char *v)
 	else if (!strcmp(v, "generic"))
 		p->iface->xdp_mode = FERRY_XDP_GENERIC;
 	else
-		return key_err(p, "'%s' is not auto, native or generic", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not auto, native or generic", v);
 	return 0;
 }
 
@@ -576,21 +523,21 @@ static int set_vlan(struct soa_parse *p, const char *v)
 	struct ferry_soa_vlan *vl;
 	__u32 id, i;
 
-	if (ferry_parse_u32(p->key + 5, 4094, &id) || !id)
-		return line_err(p, p->line, "[%s] bad key '%s': VLAN must be 1-4094",
-				p->sec_text, p->key);
+	if (ferry_parse_u32(p->ini.key + 5, 4094, &id) || !id)
+		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad key '%s': VLAN must be 1-4094",
+				p->sec_text, p->ini.key);
 	for (i = 0; i < ifc->nvlans; i++)
 		if (ifc->vlans[i].vlan == id)
-			return line_err(p, p->line, "[%s] duplicate key '%s' (first at line %u)",
-					p->sec_text, p->key, p->vlan_line[i]);
+			return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] duplicate key '%s' (first at line %u)",
+					p->sec_text, p->ini.key, p->vlan_line[i]);
 	if (ifc->nvlans == FERRY_SOA_VLANS_MAX)
-		return key_err(p, "too many VLANs (at most %u)",
+		return ferry_ini_key_err(&p->ini, "too many VLANs (at most %u)",
 			       FERRY_SOA_VLANS_MAX);
 	vl = &ifc->vlans[ifc->nvlans];
 	vl->vlan = (__u16)id;
-	p->vlan_line[ifc->nvlans] = p->line;
+	p->vlan_line[ifc->nvlans] = p->ini.line;
 	if (set_zone(p, v, &vl->zone))
-		return p->ret;
+		return p->ini.ret;
 	ifc->nvlans++;
 	return 0;
 }
@@ -611,26 +558,26 @@ static int set_rules_file(struct soa_parse *p, const char *v)
 {
 	struct ferry_soa_config *cfg = p->cfg;
 	char msg[FERRY_RULES_ERR_MAX];
-	const char *slash = strrchr(p->name, '/');
+	const char *slash = strrchr(p->ini.name, '/');
 	int len, err;
 
 	if (cfg->nrules)
-		return key_err(p, "'file' and 'rule' exclude each other");
+		return ferry_ini_key_err(&p->ini, "'file' and 'rule' exclude each other");
 	if (v[0] == '/' || !slash)
 		len = snprintf(cfg->rules_file, sizeof(cfg->rules_file), "%s", v);
 	else
 		len = snprintf(cfg->rules_file, sizeof(cfg->rules_file), "%.*s/%s",
-			       (int)(slash - p->name), p->name, v);
+			       (int)(slash - p->ini.name), p->ini.name, v);
 	if (len < 0 || (size_t)len >= sizeof(cfg->rules_file))
-		return key_err(p, "path longer than %zu characters",
+		return ferry_ini_key_err(&p->ini, "path longer than %zu characters",
 			       sizeof(cfg->rules_file) - 1);
 	err = ferry_rules_read_alloc(cfg->rules_file, &cfg->rules, &cfg->nrules,
 				     msg, sizeof(msg));
 	if (err == -ENOMEM)
-		return out_of_memory(p);
+		return ferry_ini_oom(&p->ini);
 	if (err) {
-		key_err(p, "%s", msg);
-		p->ret = err;
+		ferry_ini_key_err(&p->ini, "%s", msg);
+		p->ini.ret = err;
 	}
 	return err;
 }
@@ -644,15 +591,15 @@ static int rule_room(struct soa_parse *p)
 	if (cfg->nrules < p->rule_cap)
 		return 0;
 	if (cfg->nrules == FERRY_MAX_RULES)
-		return key_err(p, "too many rules (at most %u)", FERRY_MAX_RULES);
+		return ferry_ini_key_err(&p->ini, "too many rules (at most %u)", FERRY_MAX_RULES);
 	cap = p->rule_cap ? p->rule_cap * 2 : 64;
 	rules = realloc(cfg->rules, cap * sizeof(*rules));
 	if (!rules)
-		return out_of_memory(p);
+		return ferry_ini_oom(&p->ini);
 	cfg->rules = rules;
 	lines = realloc(p->rule_line, cap * sizeof(*lines));
 	if (!lines)
-		return out_of_memory(p);
+		return ferry_ini_oom(&p->ini);
 	p->rule_line = lines;
 	p->rule_cap = cap;
 	return 0;
@@ -669,23 +616,23 @@ static int set_rule(struct soa_parse *p, const char *v)
 	int err;
 
 	if (cfg->rules_file[0])
-		return key_err(p, "'file' and 'rule' exclude each other");
+		return ferry_ini_key_err(&p->ini, "'file' and 'rule' exclude each other");
 	err = ferry_rule_parse(v, &r, msg, sizeof(msg));
 	if (err == -ENOMEM)
-		return out_of_memory(p);
+		return ferry_ini_oom(&p->ini);
 	if (err)
-		return key_err(p, "%s", msg);
+		return ferry_ini_key_err(&p->ini, "%s", msg);
 	explicit_id = r.id != 0;
 	if (!explicit_id)
-		r.id = p->line;
+		r.id = p->ini.line;
 	for (i = 0; i < cfg->nrules; i++)
 		if (cfg->rules[i].id == r.id)
-			return key_err(p, "duplicate id %u%s: line %u has it too",
+			return ferry_ini_key_err(&p->ini, "duplicate id %u%s: line %u has it too",
 				       r.id, explicit_id ? "" : " (this rule's line number)",
 				       p->rule_line[i]);
 	if (rule_room(p))
-		return p->ret;
-	p->rule_line[cfg->nrules] = p->line;
+		return p->ini.ret;
+	p->rule_line[cfg->nrules] = p->ini.line;
 	cfg->rules[cfg->nrules++] = r;
 	return 0;
 }
@@ -711,16 +658,16 @@ static int pool_range(struct soa_parse *p, char *tok, void *obj)
 	__u32 i;
 
 	if (parse_range(p, tok, &r))
-		return p->ret;
+		return p->ini.ret;
 	for (i = 0; i < pool->nranges; i++) {
 		if (!ranges_overlap(&r, &pool->ranges[i]))
 			continue;
 		range_format(&r, a, sizeof(a));
 		range_format(&pool->ranges[i], b, sizeof(b));
-		return key_err(p, "%s overlaps %s in the same list", a, b);
+		return ferry_ini_key_err(&p->ini, "%s overlaps %s in the same list", a, b);
 	}
 	if (pool->nranges == FERRY_SOA_RANGES_MAX)
-		return key_err(p, "too many ranges (at most %u)",
+		return ferry_ini_key_err(&p->ini, "too many ranges (at most %u)",
 			       FERRY_SOA_RANGES_MAX);
 	pool->ranges[pool->nranges++] = r;
 	return 0;
@@ -738,16 +685,16 @@ static int set_pool_ports(struct soa_parse *p, const char *v)
 	char buf[16], *dash;
 
 	if (strlen(v) >= sizeof(buf))
-		return key_err(p, "'%s' is not PORT or PORT-PORT", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not PORT or PORT-PORT", v);
 	strcpy(buf, v);
 	dash = strchr(buf, '-');
 	if (dash)
 		*dash++ = '\0';
 	if (parse_port(p, buf, &pool->port_lo) ||
 	    parse_port(p, dash ? dash : buf, &pool->port_hi))
-		return p->ret;
+		return p->ini.ret;
 	if (pool->port_lo > pool->port_hi)
-		return key_err(p, "'%s': first port above last", v);
+		return ferry_ini_key_err(&p->ini, "'%s': first port above last", v);
 	return 0;
 }
 
@@ -774,7 +721,7 @@ static int set_fwd_proto(struct soa_parse *p, const char *v)
 	else if (!strcmp(v, "udp"))
 		p->fwd->proto = IPPROTO_UDP;
 	else
-		return key_err(p, "'%s' is not tcp or udp", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not tcp or udp", v);
 	return 0;
 }
 
@@ -790,14 +737,14 @@ static int fwd_target(struct soa_parse *p, char *tok, void *obj)
 	__u32 i;
 
 	if (parse_endpoint(p, tok, &ep))
-		return p->ret;
+		return p->ini.ret;
 	for (i = 0; i < fwd->ntargets; i++)
 		if (endpoint_equal(&ep, &fwd->targets[i]))
-			return key_err(p, "'%s' is listed twice", tok);
+			return ferry_ini_key_err(&p->ini, "'%s' is listed twice", tok);
 	if (fwd->ntargets && ep.family != fwd->targets[0].family)
-		return key_err(p, "'%s': IPv4 and IPv6 mixed", tok);
+		return ferry_ini_key_err(&p->ini, "'%s': IPv4 and IPv6 mixed", tok);
 	if (fwd->ntargets == FERRY_SOA_TARGETS_MAX)
-		return key_err(p, "too many targets (at most %u)",
+		return ferry_ini_key_err(&p->ini, "too many targets (at most %u)",
 			       FERRY_SOA_TARGETS_MAX);
 	fwd->targets[fwd->ntargets++] = ep;
 	return 0;
@@ -838,9 +785,9 @@ static int set_som_public_key(struct soa_parse *p, const char *v)
 
 	if (sodium_base642bin(bin, sizeof(bin), v, strlen(v), NULL, &n, NULL,
 			      sodium_base64_VARIANT_ORIGINAL))
-		return key_err(p, "not valid base64");
+		return ferry_ini_key_err(&p->ini, "not valid base64");
 	if (n != FERRY_SOA_KEY_LEN)
-		return key_err(p, "decodes to %zu bytes; an Ed25519 public key has %u",
+		return ferry_ini_key_err(&p->ini, "decodes to %zu bytes; an Ed25519 public key has %u",
 			       n, FERRY_SOA_KEY_LEN);
 	memcpy(p->cfg->som_public_key, bin, n);
 	return 0;
@@ -873,7 +820,7 @@ static int check_required(struct soa_parse *p)
 
 	for (i = 0, k = p->sec->keys; k && k->name; k++, i++)
 		if (k->required && !p->key_line[i])
-			return line_err(p, p->sec_line, "[%s] missing key '%s'",
+			return ferry_ini_line_err(&p->ini, p->sec_line, "[%s] missing key '%s'",
 					p->sec_text, k->name);
 	return 0;
 }
@@ -883,7 +830,7 @@ static int end_interface(struct soa_parse *p)
 	__u32 line = p->key_line[IFACE_KEY_XDP_MODE];
 
 	if (line && p->iface->hook != FERRY_SOA_HOOK_XDP)
-		return line_err(p, line, "[%s] xdp_mode: only with hook = xdp",
+		return ferry_ini_line_err(&p->ini, line, "[%s] xdp_mode: only with hook = xdp",
 				p->sec_text);
 	return 0;
 }
@@ -909,7 +856,7 @@ static int end_pool(struct soa_parse *p)
 				range_format(&pool->ranges[i], a, sizeof(a));
 				range_format(&o->ranges[j], b, sizeof(b));
 				k = p->key_line[POOL_KEY_ADDRESSES];
-				return line_err(p, k, "[%s] addresses: %s overlaps pool '%s' (%s)",
+				return ferry_ini_line_err(&p->ini, k, "[%s] addresses: %s overlaps pool '%s' (%s)",
 						p->sec_text, a, o->name, b);
 			}
 		}
@@ -925,13 +872,13 @@ static int end_forward(struct soa_parse *p)
 	p->ext_line[fwd - p->cfg->forwards] = p->key_line[FWD_KEY_EXTERNAL];
 	endpoint_format(&fwd->external, ext, sizeof(ext));
 	if (fwd->targets[0].family != fwd->external.family)
-		return line_err(p, p->key_line[FWD_KEY_INTERNAL],
+		return ferry_ini_line_err(&p->ini, p->key_line[FWD_KEY_INTERNAL],
 				"[%s] internal: not of the family of external %s",
 				p->sec_text, ext);
 	for (o = p->cfg->forwards; o < fwd; o++)
 		if (o->zone == fwd->zone && o->proto == fwd->proto &&
 		    endpoint_equal(&o->external, &fwd->external))
-			return line_err(p, p->key_line[FWD_KEY_EXTERNAL],
+			return ferry_ini_line_err(&p->ini, p->key_line[FWD_KEY_EXTERNAL],
 					"[%s] external: %s is forward '%s''s already",
 					p->sec_text, ext, o->name);
 	return 0;
@@ -940,13 +887,13 @@ static int end_forward(struct soa_parse *p)
 static int end_section(struct soa_parse *p)
 {
 	if (p->kind == SEC_NONE || check_required(p))
-		return p->ret;
+		return p->ini.ret;
 	switch (p->kind) {
 	case SEC_INTERFACE:
 		return end_interface(p);
 	case SEC_RULES:
 		if (!p->cfg->rules_file[0] && !p->cfg->nrules)
-			return line_err(p, p->sec_line, "[rules] missing key 'file' or 'rule'");
+			return ferry_ini_line_err(&p->ini, p->sec_line, "[rules] missing key 'file' or 'rule'");
 		return 0;
 	case SEC_POOL:
 		return end_pool(p);
@@ -969,7 +916,7 @@ static int begin_named(struct soa_parse *p, const char *name)
 	if (p->kind == SEC_INTERFACE) {
 		n = cfg->nifaces, max = FERRY_SOA_IFACES_MAX, what = "interfaces";
 		if (!valid_ifname(name))
-			return line_err(p, p->line, "[%s] bad interface name '%s'",
+			return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad interface name '%s'",
 					p->sec_text, name);
 		for (i = 0; i < n; i++)
 			if (!strcmp(cfg->ifaces[i].name, name))
@@ -979,8 +926,8 @@ static int begin_named(struct soa_parse *p, const char *name)
 			n = cfg->npools, max = FERRY_SOA_POOLS_MAX, what = "pools";
 		else
 			n = cfg->nforwards, max = FERRY_SOA_FORWARDS_MAX, what = "forwards";
-		if (!valid_name(name))
-			return line_err(p, p->line, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
+		if (!ferry_ini_name_ok(name, FERRY_SOA_NAME_MAX))
+			return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
 					p->sec_text, name);
 		for (i = 0; i < n; i++)
 			if (!strcmp(p->kind == SEC_POOL ? cfg->pools[i].name :
@@ -988,24 +935,24 @@ static int begin_named(struct soa_parse *p, const char *name)
 				goto duplicate;
 	}
 	if (n == max)
-		return line_err(p, p->line, "[%s] too many %s (at most %u)",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] too many %s (at most %u)",
 				p->sec_text, what, max);
 	if (p->kind == SEC_INTERFACE) {
 		p->iface = &cfg->ifaces[cfg->nifaces++];
 		strcpy(p->iface->name, name);
-		p->iface->line = p->line;
+		p->iface->line = p->ini.line;
 	} else if (p->kind == SEC_POOL) {
 		p->pool = &cfg->pools[cfg->npools++];
 		strcpy(p->pool->name, name);
-		p->pool->line = p->line;
+		p->pool->line = p->ini.line;
 	} else {
 		p->fwd = &cfg->forwards[cfg->nforwards++];
 		strcpy(p->fwd->name, name);
-		p->fwd->line = p->line;
+		p->fwd->line = p->ini.line;
 	}
 	return 0;
 duplicate:
-	return line_err(p, p->line, "duplicate section [%s] (first at line %u)",
+	return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [%s] (first at line %u)",
 			p->sec_text, p->kind == SEC_INTERFACE ? cfg->ifaces[i].line :
 			p->kind == SEC_POOL ? cfg->pools[i].line :
 			cfg->forwards[i].line);
@@ -1018,40 +965,40 @@ static int begin_section(struct soa_parse *p, char *inner)
 	enum sec_kind k;
 
 	if (end_section(p))
-		return p->ret;
+		return p->ini.ret;
 	p->kind = SEC_NONE;
 	memset(p->key_line, 0, sizeof(p->key_line));
 	type = strtok_r(inner, " \t", &save);
 	name = type ? strtok_r(NULL, " \t", &save) : NULL;
 	extra = name ? strtok_r(NULL, " \t", &save) : NULL;
 	if (!type)
-		return line_err(p, p->line, "empty section name []");
+		return ferry_ini_line_err(&p->ini, p->ini.line, "empty section name []");
 	for (k = SEC_AGENT; k < SEC_MAX; k++)
 		if (!strcmp(type, sections[k].name))
 			break;
 	if (k == SEC_MAX)
-		return line_err(p, p->line, "unknown section [%s] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security)",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "unknown section [%s] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security)",
 				type);
 	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
 		 name ? " " : "", name ? name : "");
 	if (extra)
-		return line_err(p, p->line, "[%s %s %s]: too many words in a section name",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s %s %s]: too many words in a section name",
 				type, name, extra);
 	if (sections[k].named && !name)
-		return line_err(p, p->line, "section [%s] needs a name: [%s NAME]",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] needs a name: [%s NAME]",
 				type, type);
 	if (!sections[k].named && name)
-		return line_err(p, p->line, "section [%s] takes no name, not '%s'",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] takes no name, not '%s'",
 				type, name);
 	p->kind = k;
 	p->sec = &sections[k];
-	p->sec_line = p->line;
+	p->sec_line = p->ini.line;
 	if (sections[k].named)
 		return begin_named(p, name);
 	if (p->single_line[k])
-		return line_err(p, p->line, "duplicate section [%s] (first at line %u)",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [%s] (first at line %u)",
 				type, p->single_line[k]);
-	p->single_line[k] = p->line;
+	p->single_line[k] = p->ini.line;
 	return 0;
 }
 
@@ -1065,13 +1012,18 @@ static int header_line(struct soa_parse *p, const char *line)
 		return 0;
 	end = strchr(s, ']');
 	if (!end)
-		return line_err(p, p->line, "section header without ']'");
+		return ferry_ini_line_err(&p->ini, p->ini.line, "section header without ']'");
 	if (end[1 + strspn(end + 1, " \t\r\n")])
-		return line_err(p, p->line, "text after the section header");
+		return ferry_ini_line_err(&p->ini, p->ini.line, "text after the section header");
 	memcpy(p->sec_raw, s + 1, (size_t)(end - s - 1));
 	p->sec_raw[end - s - 1] = '\0';
 	strcpy(inner, p->sec_raw);
 	return begin_section(p, inner);
+}
+
+static int peek(void *parser, const char *line)
+{
+	return header_line(parser, line);
 }
 
 /* ---- keys ---------------------------------------------------------------------- */
@@ -1128,7 +1080,7 @@ static int unknown_key(struct soa_parse *p, const char *key)
 			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", name);
 		}
 	}
-	return line_err(p, p->line, "[%s] unknown key '%s'%s", p->sec_text, key,
+	return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] unknown key '%s'%s", p->sec_text, key,
 			hint);
 }
 
@@ -1140,11 +1092,11 @@ static int handler(void *user, const char *section, const char *key,
 	int i;
 
 	if (p->kind == SEC_NONE) {
-		line_err(p, p->line, "key '%s' outside any section", key);
+		ferry_ini_line_err(&p->ini, p->ini.line, "key '%s' outside any section", key);
 		return 0;
 	}
 	if (strcmp(section, p->sec_raw)) {	/* reader and inih disagree */
-		line_err(p, p->line, "internal error: section '%s' is not '%s'",
+		ferry_ini_line_err(&p->ini, p->ini.line, "internal error: section '%s' is not '%s'",
 			 section, p->sec_raw);
 		return 0;
 	}
@@ -1155,66 +1107,45 @@ static int handler(void *user, const char *section, const char *key,
 	}
 	def = p->kind == SEC_TIMEOUTS ? NULL : &p->sec->keys[i];
 	if (p->key_line[i] && !(def && def->repeat)) {
-		line_err(p, p->line, "[%s] duplicate key '%s' (first at line %u)",
+		ferry_ini_line_err(&p->ini, p->ini.line, "[%s] duplicate key '%s' (first at line %u)",
 			 p->sec_text, key, p->key_line[i]);
 		return 0;
 	}
-	p->key_line[i] = p->line;
-	p->key = key;
+	p->key_line[i] = p->ini.line;
+	p->ini.key = key;
 	if (!*value)
-		key_err(p, "empty value");
+		ferry_ini_key_err(&p->ini, "empty value");
 	else if (def)
 		def->set(p, value);
 	else
 		set_timeout(p, value);
-	return !p->ret;
+	return !p->ini.ret;
 }
 
-/* ini_reader: one line of p->text per call, counted; headers noted. */
-static char *reader(char *buf, int size, void *stream)
-{
-	struct soa_parse *p = stream;
-	const char *s = p->text + p->pos, *nl;
-	size_t len;
-
-	if (p->ret || !*s)
-		return NULL;
-	nl = strchr(s, '\n');
-	len = nl ? (size_t)(nl - s + 1) : strlen(s);
-	p->line++;
-	p->pos += len;
-	if (len >= (size_t)size) {
-		line_err(p, p->line, "line longer than %d characters", size - 2);
-		return NULL;
-	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return header_line(p, buf) ? NULL : buf;
-}
-
+/* ini_reader: one line of p->ini.text per call, counted; headers noted. */
 /* ---- the whole file ------------------------------------------------------------- */
 
 static int end_of_file(struct soa_parse *p)
 {
 	struct ferry_soa_config *cfg = p->cfg;
 	static const enum sec_kind required[] = { SEC_AGENT, SEC_RULES };
-	__u32 line = p->line ? p->line : 1;
+	__u32 line = p->ini.line ? p->ini.line : 1;
 	unsigned int i;
 	int len;
 
 	if (end_section(p))
-		return p->ret;
+		return p->ini.ret;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!p->single_line[required[i]])
-			return line_err(p, line, "end of file: missing section [%s]",
+			return ferry_ini_line_err(&p->ini, line, "end of file: missing section [%s]",
 					sections[required[i]].name);
 	if (!cfg->nifaces)
-		return line_err(p, line, "end of file: missing section [interface NAME]");
+		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [interface NAME]");
 	if (!cfg->control_socket[0]) {
 		len = snprintf(cfg->control_socket, sizeof(cfg->control_socket),
 			       "/run/ferry/%s.sock", cfg->instance);
 		if (len < 0 || (size_t)len >= sizeof(cfg->control_socket))
-			return line_err(p, p->single_line[SEC_AGENT],
+			return ferry_ini_line_err(&p->ini, p->single_line[SEC_AGENT],
 					"[agent] control_socket: default too long");
 	}
 	return 0;
@@ -1242,7 +1173,7 @@ static int check_forwards(struct soa_parse *p)
 				if (!ranges_overlap(&r, &pool->ranges[i]))
 					continue;
 				endpoint_format(&f->external, ext, sizeof(ext));
-				return line_err(p, p->ext_line[f - cfg->forwards],
+				return ferry_ini_line_err(&p->ini, p->ext_line[f - cfg->forwards],
 						"[forward %s] external: %s is in pool '%s'",
 						f->name, ext, pool->name);
 			}
@@ -1255,25 +1186,14 @@ static int parse_all(struct soa_parse *p)
 {
 	int ret;
 
-	/* every line in one call of reader(): see the top of the file */
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = false;
-	ini_allow_bom = false;
-	ini_allow_no_value = false;
-	ini_stop_on_first_error = true;
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_max_line = LINE_MAX_LEN;
-	ini_initial_alloc = LINE_MAX_LEN;
-	ret = ini_parse_stream(reader, p, handler, p);
-	if (p->ret)
-		return p->ret;
-	if (ret > 0)
-		return line_err(p, (__u32)ret, "expected '[section]', 'key = value' or a comment");
-	if (ret < 0)
-		return out_of_memory(p);
+	p->ini.peek = peek;
+	p->ini.parser = p;
+	p->ini.section = p->sec_text;
+	ret = ferry_ini_parse(&p->ini, handler, p, LINE_MAX_LEN);
+	if (ret)
+		return ret;
 	if (end_of_file(p))
-		return p->ret;
+		return p->ini.ret;
 	return check_forwards(p);
 }
 
@@ -1290,13 +1210,13 @@ int ferry_soa_config_parse(const char *text, const char *name,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->name = name;
-	p->text = text;
-	p->err = err;
-	p->errlen = errlen;
+	p->ini.name = name;
+	p->ini.text = text;
+	p->ini.err = err;
+	p->ini.errlen = errlen;
 	p->cfg = calloc(1, sizeof(*p->cfg));
 	if (!p->cfg) {
-		ret = out_of_memory(p);
+		ret = ferry_ini_oom(&p->ini);
 		goto out_free_parse;
 	}
 	ferry_config_defaults(&p->cfg->dp);

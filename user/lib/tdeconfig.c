@@ -16,6 +16,7 @@
 #include "ferry/layout.h"
 #include "identity.h"
 #include "numparse.h"
+#include "inifile.h"
 #include "tdeconfig.h"
 
 #define LINE_MAX_LEN	4096
@@ -47,20 +48,13 @@ struct sec_def {
 };
 
 struct tde_parse {
+	struct ferry_ini ini;		/* file, line, first error */
 	struct ferry_tde_config *cfg;
-	const char *name;
-	const char *text;
-	size_t pos;
-	__u32 line;
-	char *err;
-	size_t errlen;
-	int ret;
 	enum sec_kind kind;
 	const struct sec_def *sec;
 	char sec_text[SEC_TEXT_MAX];
 	char sec_raw[LINE_MAX_LEN];
 	__u32 sec_line;
-	const char *key;
 	__u32 key_line[KEYS_MAX];
 	__u32 tde_line;
 	/* 'interface = WATCH/IF' may name a watch defined later */
@@ -70,45 +64,7 @@ struct tde_parse {
 
 /* ---- messages -------------------------------------------------------------- */
 
-static int __attribute__((format(printf, 3, 4)))
-line_err(struct tde_parse *p, __u32 line, const char *fmt, ...)
-{
-	char msg[FERRY_TDE_ERR_MAX];
-	va_list ap;
-
-	if (p->ret)
-		return p->ret;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (p->errlen)
-		snprintf(p->err, p->errlen, "%s:%u: %s", p->name, line, msg);
-	p->ret = -EINVAL;
-	return p->ret;
-}
-
-static int __attribute__((format(printf, 2, 3)))
-key_err(struct tde_parse *p, const char *fmt, ...)
-{
-	char msg[FERRY_TDE_ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return line_err(p, p->line, "[%s] %s: %s", p->sec_text, p->key, msg);
-}
-
 /* ---- values -------------------------------------------------------------- */
-
-/* 1-32 of [A-Za-z0-9_-]. */
-static bool valid_name(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
-			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-
-	return n >= 1 && n <= FERRY_TDE_NAME_MAX && !s[n];
-}
 
 /* As the kernel's dev_valid_name(). */
 static bool valid_ifname(const char *s)
@@ -139,13 +95,13 @@ static int each_item(struct tde_parse *p, char *v,
 
 	for (s = v; *s; s++)
 		if (*s == ',' && (s == v || s[1] == '\0' || s[1 + strspn(s + 1, " \t")] == ','))
-			return key_err(p, "empty item in the list '%s'", v);
+			return ferry_ini_key_err(&p->ini, "empty item in the list '%s'", v);
 	for (item = strtok_r(v, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		item = trim(item);
 		if (!*item)
-			return key_err(p, "empty item in the list");
+			return ferry_ini_key_err(&p->ini, "empty item in the list");
 		if (one(p, item))
-			return p->ret;
+			return p->ini.ret;
 	}
 	return 0;
 }
@@ -153,7 +109,7 @@ static int each_item(struct tde_parse *p, char *v,
 static int get_addr(struct tde_parse *p, const char *v, struct ferry_tde_addr *a)
 {
 	if (ferry_tde_parse_addr(v, a))
-		return key_err(p, "'%s' is not an IPv4 or IPv6 address", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not an IPv4 or IPv6 address", v);
 	return 0;
 }
 
@@ -176,9 +132,9 @@ static int set_debounce(struct tde_parse *p, char *v)
 	int err = ferry_parse_u64(v, UINT64_MAX, &n);
 
 	if (err == -EINVAL)
-		return key_err(p, "'%s' is not a number", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
 	if (err || n > FERRY_TDE_DEBOUNCE_MAX)
-		return key_err(p, "%s is out of range (0..%u)", v, FERRY_TDE_DEBOUNCE_MAX);
+		return ferry_ini_key_err(&p->ini, "%s is out of range (0..%u)", v, FERRY_TDE_DEBOUNCE_MAX);
 	p->cfg->debounce_ms = (__u32)n;
 	return 0;
 }
@@ -194,11 +150,11 @@ static int set_netns(struct tde_parse *p, char *v)
 {
 	struct ferry_tde_watch *w = cur_watch(p), *o;
 
-	if (!valid_name(v))
-		return key_err(p, "bad namespace name '%s': use 1-32 of [A-Za-z0-9_-]", v);
+	if (!ferry_ini_name_ok(v, FERRY_TDE_NAME_MAX))
+		return ferry_ini_key_err(&p->ini, "bad namespace name '%s': use 1-32 of [A-Za-z0-9_-]", v);
 	for (o = p->cfg->watches; o < w; o++)
 		if (!strcmp(o->netns, v))
-			return key_err(p, "namespace '%s' is watched by [watch %s] already", v, o->name);
+			return ferry_ini_key_err(&p->ini, "namespace '%s' is watched by [watch %s] already", v, o->name);
 	strcpy(w->netns, v);
 	return 0;
 }
@@ -217,12 +173,12 @@ static int set_host_id(struct tde_parse *p, char *v)
 	int err = ferry_parse_u64(v, UINT64_MAX, &n);
 
 	if (err == -EINVAL)
-		return key_err(p, "'%s' is not a number", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
 	if (err || n < 1 || n > 0xffffffffull)
-		return key_err(p, "%s is out of range (1..4294967295)", v);
+		return ferry_ini_key_err(&p->ini, "%s is out of range (1..4294967295)", v);
 	for (o = p->cfg->hosts; o < h; o++)
 		if (o->id == n)
-			return key_err(p, "%s is the id of host '%s' already", v, o->name);
+			return ferry_ini_key_err(&p->ini, "%s is the id of host '%s' already", v, o->name);
 	h->id = (__u32)n;
 	return 0;
 }
@@ -233,12 +189,12 @@ static int one_gateway(struct tde_parse *p, char *item)
 	struct ferry_tde_addr a;
 
 	if (get_addr(p, item, &a))
-		return p->ret;
+		return p->ini.ret;
 	for (o = p->cfg->hosts; o <= h; o++)
 		if (addr_in(&a, o->gateways, o->ngateways))
-			return key_err(p, "%s is a gateway of host '%s' already", item, o->name);
+			return ferry_ini_key_err(&p->ini, "%s is a gateway of host '%s' already", item, o->name);
 	if (h->ngateways == FERRY_TDE_GWS_MAX)
-		return key_err(p, "too many gateways (at most %u)", FERRY_TDE_GWS_MAX);
+		return ferry_ini_key_err(&p->ini, "too many gateways (at most %u)", FERRY_TDE_GWS_MAX);
 	h->gateways[h->ngateways++] = a;
 	return 0;
 }
@@ -282,18 +238,18 @@ static int one_iface(struct tde_parse *p, char *item)
 		*slash = '\0';
 		watch = item;
 		ifname = slash + 1;
-		if (!valid_name(watch))
-			return key_err(p, "bad watch name '%s' in '%s/%s'", watch, watch, ifname);
+		if (!ferry_ini_name_ok(watch, FERRY_TDE_NAME_MAX))
+			return ferry_ini_key_err(&p->ini, "bad watch name '%s' in '%s/%s'", watch, watch, ifname);
 	}
 	if (!valid_ifname(ifname))
-		return key_err(p, "bad interface name '%s'", ifname);
+		return ferry_ini_key_err(&p->ini, "bad interface name '%s'", ifname);
 	if (iface_clash(p, watch, ifname, &o))
-		return key_err(p, "%s%s%s leads to host '%s' already", watch,
+		return ferry_ini_key_err(&p->ini, "%s%s%s leads to host '%s' already", watch,
 			       slash ? "/" : "", ifname, o->name);
 	if (h->nifaces == FERRY_TDE_IFACES_MAX)
-		return key_err(p, "too many interfaces (at most %u)", FERRY_TDE_IFACES_MAX);
+		return ferry_ini_key_err(&p->ini, "too many interfaces (at most %u)", FERRY_TDE_IFACES_MAX);
 	strcpy((*p->iface_watch)[hi][h->nifaces], watch);
-	p->iface_line[hi][h->nifaces] = p->line;
+	p->iface_line[hi][h->nifaces] = p->ini.line;
 	h->ifaces[h->nifaces].watch = -1;
 	strcpy(h->ifaces[h->nifaces++].name, ifname);
 	return 0;
@@ -317,9 +273,9 @@ static int set_zone(struct tde_parse *p, char *v)
 	int err = ferry_parse_u64(v, UINT64_MAX, &n);
 
 	if (err == -EINVAL)
-		return key_err(p, "'%s' is not a number", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
 	if (err || n > 0xfffffffeull)
-		return key_err(p, "%s is out of range (0..4294967294)", v);
+		return ferry_ini_key_err(&p->ini, "%s is out of range (0..4294967294)", v);
 	cur_vm(p)->zone = (__u32)n;
 	return 0;
 }
@@ -330,11 +286,11 @@ static int one_address(struct tde_parse *p, char *item)
 	struct ferry_tde_addr a;
 
 	if (get_addr(p, item, &a))
-		return p->ret;
+		return p->ini.ret;
 	if (addr_in(&a, vm->addrs, vm->naddrs))
-		return key_err(p, "%s is listed twice", item);
+		return ferry_ini_key_err(&p->ini, "%s is listed twice", item);
 	if (vm->naddrs == FERRY_TDE_ADDRS_MAX)
-		return key_err(p, "too many addresses (at most %u)", FERRY_TDE_ADDRS_MAX);
+		return ferry_ini_key_err(&p->ini, "too many addresses (at most %u)", FERRY_TDE_ADDRS_MAX);
 	vm->addrs[vm->naddrs++] = a;
 	return 0;
 }
@@ -349,10 +305,10 @@ static int set_mac(struct tde_parse *p, char *v)
 	struct ferry_tde_vm *vm = cur_vm(p), *o;
 
 	if (ferry_tde_parse_mac(v, vm->mac))
-		return key_err(p, "'%s' is not a MAC address (like 02:00:00:00:00:01)", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not a MAC address (like 02:00:00:00:00:01)", v);
 	for (o = p->cfg->vms; o < vm; o++)
 		if (o->has_mac && !memcmp(o->mac, vm->mac, 6))
-			return key_err(p, "%s is the MAC of VM '%s' already", v, o->name);
+			return ferry_ini_key_err(&p->ini, "%s is the MAC of VM '%s' already", v, o->name);
 	vm->has_mac = true;
 	return 0;
 }
@@ -361,9 +317,9 @@ static int set_mac(struct tde_parse *p, char *v)
 static int set_identity_key(struct tde_parse *p, char *v)
 {
 	if (v[0] != '/')
-		return key_err(p, "'%s' is not an absolute path", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not an absolute path", v);
 	if (strlen(v) >= sizeof(p->cfg->identity_key))
-		return key_err(p, "path longer than %zu characters",
+		return ferry_ini_key_err(&p->ini, "path longer than %zu characters",
 			       sizeof(p->cfg->identity_key) - 1);
 	strcpy(p->cfg->identity_key, v);
 	return 0;
@@ -372,7 +328,7 @@ static int set_identity_key(struct tde_parse *p, char *v)
 static int set_tde_host_id(struct tde_parse *p, char *v)
 {
 	if (ferry_parse_u32(v, UINT32_MAX, &p->cfg->host_id) || !p->cfg->host_id)
-		return key_err(p, "'%s' is not a host id (1..4294967295)", v);
+		return ferry_ini_key_err(&p->ini, "'%s' is not a host id (1..4294967295)", v);
 	return 0;
 }
 
@@ -385,21 +341,21 @@ static int set_som_address(struct tde_parse *p, char *v)
 	if (v[0] == '[') {
 		port = strchr(v, ']');
 		if (!port || port[1] != ':')
-			return key_err(p, "'%s' is not [ADDR6]:PORT", v);
+			return ferry_ini_key_err(&p->ini, "'%s' is not [ADDR6]:PORT", v);
 		*port = '\0';
 		port += 2;
 		host++;
 	} else {
 		port = strchr(v, ':');
 		if (!port || strchr(port + 1, ':'))
-			return key_err(p, "'%s' is not ADDR:PORT (IPv6: [ADDR6]:PORT)", v);
+			return ferry_ini_key_err(&p->ini, "'%s' is not ADDR:PORT (IPv6: [ADDR6]:PORT)", v);
 		*port++ = '\0';
 	}
 	if (ferry_parse_u32(port, 65535, &n) || !n)
-		return key_err(p, "bad port '%s': must be 1-65535", port);
+		return ferry_ini_key_err(&p->ini, "bad port '%s': must be 1-65535", port);
 	if (ferry_tde_parse_addr(host, &p->cfg->som) ||
 	    (v[0] == '[') != (p->cfg->som.family == FERRY_AF_INET6))
-		return key_err(p, "'%s' is not an address", host);
+		return ferry_ini_key_err(&p->ini, "'%s' is not an address", host);
 	p->cfg->som_port = (__u16)n;
 	return 0;
 }
@@ -407,7 +363,7 @@ static int set_som_address(struct tde_parse *p, char *v)
 static int set_som_public_key(struct tde_parse *p, char *v)
 {
 	if (ferry_pubkey_from_base64(v, p->cfg->som_public_key))
-		return key_err(p, "not the base64 of a 32-byte Ed25519 public key");
+		return ferry_ini_key_err(&p->ini, "not the base64 of a 32-byte Ed25519 public key");
 	return 0;
 }
 
@@ -467,7 +423,7 @@ static int end_vm(struct tde_parse *p)
 			if (!addr_in(&vm->addrs[i], o->addrs, o->naddrs))
 				continue;
 			inet_ntop(vm->addrs[i].family, vm->addrs[i].addr, a, sizeof(a));
-			return line_err(p, p->key_line[VM_KEY_ADDRESS],
+			return ferry_ini_line_err(&p->ini, p->key_line[VM_KEY_ADDRESS],
 					"[%s] address: %s is an address of VM '%s' in zone %u already",
 					p->sec_text, a, o->name, o->zone);
 		}
@@ -484,10 +440,10 @@ static int end_section(struct tde_parse *p)
 		return 0;
 	for (i = 0, k = p->sec->keys; k->name; k++, i++)
 		if (k->required && !p->key_line[i])
-			return line_err(p, p->sec_line, "[%s] missing key '%s'",
+			return ferry_ini_line_err(&p->ini, p->sec_line, "[%s] missing key '%s'",
 					p->sec_text, k->name);
 	if (p->kind == SEC_HOST && !cur_host(p)->ngateways && !cur_host(p)->nifaces)
-		return line_err(p, p->sec_line, "[%s] missing key 'gateway' or 'interface': how is its path recognised?",
+		return ferry_ini_line_err(&p->ini, p->sec_line, "[%s] missing key 'gateway' or 'interface': how is its path recognised?",
 				p->sec_text);
 	if (p->kind == SEC_VM)
 		return end_vm(p);
@@ -526,25 +482,25 @@ static int begin_named(struct tde_parse *p, const char *name)
 	__u32 i, line;
 	char *dst;
 
-	if (!valid_name(name))
-		return line_err(p, p->line, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
+	if (!ferry_ini_name_ok(name, FERRY_TDE_NAME_MAX))
+		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
 				p->sec_text, name);
 	for (i = 0; i < *n; i++)
 		if (!strcmp(sec_name(p, p->kind, i, &line), name))
-			return line_err(p, p->line, "duplicate section [%s] (first at line %u)",
+			return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [%s] (first at line %u)",
 					p->sec_text, line);
 	if (*n == max[p->kind])
-		return line_err(p, p->line, "[%s] too many %s sections (at most %u)",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] too many %s sections (at most %u)",
 				p->sec_text, p->sec->name, max[p->kind]);
 	i = (*n)++;
 	dst = (char *)sec_name(p, p->kind, i, &line);
 	strcpy(dst, name);
 	if (p->kind == SEC_WATCH)
-		c->watches[i].line = p->line;
+		c->watches[i].line = p->ini.line;
 	else if (p->kind == SEC_HOST)
-		c->hosts[i].line = p->line;
+		c->hosts[i].line = p->ini.line;
 	else
-		c->vms[i].line = p->line;
+		c->vms[i].line = p->ini.line;
 	return 0;
 }
 
@@ -554,38 +510,38 @@ static int begin_section(struct tde_parse *p, char *inner)
 	enum sec_kind k;
 
 	if (end_section(p))
-		return p->ret;
+		return p->ini.ret;
 	p->kind = SEC_NONE;
 	memset(p->key_line, 0, sizeof(p->key_line));
 	type = strtok_r(inner, " \t", &save);
 	name = type ? strtok_r(NULL, " \t", &save) : NULL;
 	extra = name ? strtok_r(NULL, " \t", &save) : NULL;
 	if (!type)
-		return line_err(p, p->line, "empty section name []");
+		return ferry_ini_line_err(&p->ini, p->ini.line, "empty section name []");
 	for (k = SEC_TDE; k < SEC_MAX; k++)
 		if (!strcmp(type, sections[k].name))
 			break;
 	if (k == SEC_MAX)
-		return line_err(p, p->line, "unknown section [%s] (known: tde, watch NAME, host NAME, vm NAME)",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "unknown section [%s] (known: tde, watch NAME, host NAME, vm NAME)",
 				type);
 	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
 		 name ? " " : "", name ? name : "");
 	if (extra)
-		return line_err(p, p->line, "[%s]: too many words in a section name",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s]: too many words in a section name",
 				p->sec_raw);
 	if (sections[k].named && !name)
-		return line_err(p, p->line, "section [%s] needs a name: [%s NAME]", type, type);
+		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] needs a name: [%s NAME]", type, type);
 	if (!sections[k].named && name)
-		return line_err(p, p->line, "section [%s] takes no name, not '%s'", type, name);
+		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] takes no name, not '%s'", type, name);
 	p->kind = k;
 	p->sec = &sections[k];
-	p->sec_line = p->line;
+	p->sec_line = p->ini.line;
 	if (sections[k].named)
 		return begin_named(p, name);
 	if (p->tde_line)
-		return line_err(p, p->line, "duplicate section [tde] (first at line %u)",
+		return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [tde] (first at line %u)",
 				p->tde_line);
-	p->tde_line = p->line;
+	p->tde_line = p->ini.line;
 	return 0;
 }
 
@@ -598,13 +554,18 @@ static int header_line(struct tde_parse *p, const char *line)
 		return 0;
 	end = strchr(s, ']');
 	if (!end)
-		return line_err(p, p->line, "section header without ']'");
+		return ferry_ini_line_err(&p->ini, p->ini.line, "section header without ']'");
 	if (end[1 + strspn(end + 1, " \t\r\n")])
-		return line_err(p, p->line, "text after the section header");
+		return ferry_ini_line_err(&p->ini, p->ini.line, "text after the section header");
 	memcpy(p->sec_raw, s + 1, (size_t)(end - s - 1));
 	p->sec_raw[end - s - 1] = '\0';
 	strcpy(inner, p->sec_raw);
 	return begin_section(p, inner);
+}
+
+static int peek(void *parser, const char *line)
+{
+	return header_line(parser, line);
 }
 
 /* ---- keys ------------------------------------------------------------------------ */
@@ -618,55 +579,34 @@ static int handler(void *user, const char *section, const char *key,
 	int i;
 
 	if (p->kind == SEC_NONE) {
-		line_err(p, p->line, "key '%s' outside any section", key);
+		ferry_ini_line_err(&p->ini, p->ini.line, "key '%s' outside any section", key);
 		return 0;
 	}
 	if (strcmp(section, p->sec_raw)) {
-		line_err(p, p->line, "internal error: section '%s' is not '%s'",
+		ferry_ini_line_err(&p->ini, p->ini.line, "internal error: section '%s' is not '%s'",
 			 section, p->sec_raw);
 		return 0;
 	}
 	for (k = p->sec->keys; k->name && strcmp(k->name, key); k++)
 		;
 	if (!k->name) {
-		line_err(p, p->line, "[%s] unknown key '%s'", p->sec_text, key);
+		ferry_ini_line_err(&p->ini, p->ini.line, "[%s] unknown key '%s'", p->sec_text, key);
 		return 0;
 	}
 	i = (int)(k - p->sec->keys);
 	if (p->key_line[i] && !k->repeat) {
-		line_err(p, p->line, "[%s] duplicate key '%s' (first at line %u)",
+		ferry_ini_line_err(&p->ini, p->ini.line, "[%s] duplicate key '%s' (first at line %u)",
 			 p->sec_text, key, p->key_line[i]);
 		return 0;
 	}
-	p->key_line[i] = p->line;
-	p->key = key;
+	p->key_line[i] = p->ini.line;
+	p->ini.key = key;
 	snprintf(val, sizeof(val), "%s", value);
 	if (!*val)
-		key_err(p, "empty value");
+		ferry_ini_key_err(&p->ini, "empty value");
 	else
 		k->set(p, val);
-	return !p->ret;
-}
-
-static char *reader(char *buf, int size, void *stream)
-{
-	struct tde_parse *p = stream;
-	const char *s = p->text + p->pos, *nl;
-	size_t len;
-
-	if (p->ret || !*s)
-		return NULL;
-	nl = strchr(s, '\n');
-	len = nl ? (size_t)(nl - s + 1) : strlen(s);
-	p->line++;
-	p->pos += len;
-	if (len >= (size_t)size) {
-		line_err(p, p->line, "line longer than %d characters", size - 2);
-		return NULL;
-	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return header_line(p, buf) ? NULL : buf;
+	return !p->ini.ret;
 }
 
 /* ---- the whole file --------------------------------------------------------------- */
@@ -696,7 +636,7 @@ static int resolve_ifaces(struct tde_parse *p)
 				continue;
 			h->ifaces[i].watch = watch_by_name(p->cfg, w);
 			if (h->ifaces[i].watch < 0)
-				return line_err(p, p->iface_line[hi][i],
+				return ferry_ini_line_err(&p->ini, p->iface_line[hi][i],
 						"[host %s] interface: no section [watch %s]",
 						h->name, w);
 		}
@@ -712,7 +652,7 @@ static int check_watches(struct tde_parse *p)
 	for (w = p->cfg->watches; w < p->cfg->watches + p->cfg->nwatches; w++)
 		for (o = p->cfg->watches; o < w; o++)
 			if (!w->netns[0] && !o->netns[0])
-				return line_err(p, w->line, "[watch %s] watches ferry-tde's own namespace, as [watch %s] does: give one a netns",
+				return ferry_ini_line_err(&p->ini, w->line, "[watch %s] watches ferry-tde's own namespace, as [watch %s] does: give one a netns",
 						w->name, o->name);
 	return 0;
 }
@@ -729,7 +669,7 @@ static int check_som(struct tde_parse *p)
 	all = c->identity_key[0] && c->host_id && c->som_port &&
 	      memcmp(c->som_public_key, zero, 32);
 	if (any && !all)
-		return line_err(p, p->tde_line ? p->tde_line : 1,
+		return ferry_ini_line_err(&p->ini, p->tde_line ? p->tde_line : 1,
 				"[tde]: identity_key, host_id, som_address and som_public_key "
 				"go together (the link to the SOM): some are missing");
 	c->has_som = all;
@@ -738,16 +678,16 @@ static int check_som(struct tde_parse *p)
 
 static int end_of_file(struct tde_parse *p)
 {
-	__u32 line = p->line ? p->line : 1;
+	__u32 line = p->ini.line ? p->ini.line : 1;
 
 	if (end_section(p) || check_watches(p) || check_som(p))
-		return p->ret;
+		return p->ini.ret;
 	if (!p->cfg->nwatches)
-		return line_err(p, line, "end of file: missing section [watch NAME]");
+		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [watch NAME]");
 	if (!p->cfg->nhosts)
-		return line_err(p, line, "end of file: missing section [host NAME]");
+		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [host NAME]");
 	if (!p->cfg->nvms)
-		return line_err(p, line, "end of file: missing section [vm NAME]");
+		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [vm NAME]");
 	return resolve_ifaces(p);
 }
 
@@ -755,25 +695,12 @@ static int parse_all(struct tde_parse *p)
 {
 	int ret;
 
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = false;
-	ini_allow_bom = false;
-	ini_allow_no_value = false;
-	ini_stop_on_first_error = true;
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_max_line = LINE_MAX_LEN;
-	ini_initial_alloc = LINE_MAX_LEN;
-	ret = ini_parse_stream(reader, p, handler, p);
-	if (p->ret)
-		return p->ret;
-	if (ret > 0)
-		return line_err(p, (__u32)ret, "expected '[section]', 'key = value' or a comment");
-	if (ret < 0) {
-		if (p->errlen)
-			snprintf(p->err, p->errlen, "%s: out of memory", p->name);
-		return -ENOMEM;
-	}
+	p->ini.peek = peek;
+	p->ini.parser = p;
+	p->ini.section = p->sec_text;
+	ret = ferry_ini_parse(&p->ini, handler, p, LINE_MAX_LEN);
+	if (ret)
+		return ret;
 	return end_of_file(p);
 }
 
@@ -794,10 +721,10 @@ int ferry_tde_config_parse(const char *text, const char *name,
 	p->cfg = calloc(1, sizeof(*p->cfg));
 	if (!p->iface_watch || !p->cfg)
 		goto out_free;
-	p->name = name;
-	p->text = text;
-	p->err = err;
-	p->errlen = errlen;
+	p->ini.name = name;
+	p->ini.text = text;
+	p->ini.err = err;
+	p->ini.errlen = errlen;
 	p->cfg->debounce_ms = FERRY_TDE_DEBOUNCE_DEFAULT;
 	ret = parse_all(p);
 	if (!ret) {

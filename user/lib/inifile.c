@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "inifile.h"
+
+static int line_verr(struct ferry_ini *ini, __u32 line, const char *fmt,
+		     va_list ap)
+{
+	char msg[FERRY_INI_MSG_MAX];
+
+	if (ini->ret)
+		return ini->ret;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (ini->errlen)
+		snprintf(ini->err, ini->errlen, "%s:%u: %s", ini->name, line, msg);
+	ini->ret = -EINVAL;
+	return ini->ret;
+}
+
+int ferry_ini_line_err(struct ferry_ini *ini, __u32 line, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = line_verr(ini, line, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int ferry_ini_key_err(struct ferry_ini *ini, const char *fmt, ...)
+{
+	char msg[FERRY_INI_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ferry_ini_line_err(ini, ini->line, "[%s] %s: %s", ini->section,
+				  ini->key, msg);
+}
+
+int ferry_ini_oom(struct ferry_ini *ini)
+{
+	if (!ini->ret && ini->errlen)
+		snprintf(ini->err, ini->errlen, "%s: out of memory", ini->name);
+	if (!ini->ret)
+		ini->ret = -ENOMEM;
+	return ini->ret;
+}
+
+bool ferry_ini_name_ok(const char *s, size_t max)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	return n >= 1 && n <= max && !s[n];
+}
+
+/* inih's reader: one line at a time, counted, shown to the parser first. */
+static char *reader(char *buf, int size, void *stream)
+{
+	struct ferry_ini *ini = stream;
+	const char *s = ini->text + ini->pos, *nl;
+	size_t len;
+
+	if (ini->ret || !*s)
+		return NULL;
+	nl = strchr(s, '\n');
+	len = nl ? (size_t)(nl - s + 1) : strlen(s);
+	ini->line++;
+	ini->pos += len;
+	if (len >= (size_t)size) {
+		ferry_ini_line_err(ini, ini->line, "line longer than %d characters",
+				   size - 2);
+		return NULL;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (ini->peek && ini->peek(ini->parser, buf))
+		return NULL;
+	return buf;
+}
+
+int ferry_ini_parse(struct ferry_ini *ini, ini_handler handler, void *user,
+		    int line_max)
+{
+	int ret;
+
+	/* every line in one call of reader() */
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+	ini_allow_bom = false;
+	ini_allow_no_value = false;
+	ini_stop_on_first_error = true;
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = line_max;
+	ini_initial_alloc = line_max;
+	ret = ini_parse_stream(reader, ini, handler, user);
+	if (ini->ret)
+		return ini->ret;
+	if (ret > 0)
+		return ferry_ini_line_err(ini, (__u32)ret,
+					  "expected '[section]', 'key = value' or a comment");
+	if (ret < 0)
+		return ferry_ini_oom(ini);
+	return 0;
+}
