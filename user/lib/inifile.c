@@ -30,6 +30,17 @@ int ferry_ini_line_err(struct ferry_ini *ini, __u32 line, const char *fmt, ...)
 	return ret;
 }
 
+int ferry_ini_err(struct ferry_ini *ini, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = line_verr(ini, ini->line, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 int ferry_ini_key_err(struct ferry_ini *ini, const char *fmt, ...)
 {
 	char msg[FERRY_INI_MSG_MAX];

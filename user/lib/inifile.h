@@ -45,6 +45,9 @@ int ferry_ini_parse(struct ferry_ini *ini, ini_handler handler, void *user,
 
 int ferry_ini_line_err(struct ferry_ini *ini, __u32 line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An error on the line last read. */
+int ferry_ini_err(struct ferry_ini *ini, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* An error about the current key's value, on the current line. */
 int ferry_ini_key_err(struct ferry_ini *ini, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

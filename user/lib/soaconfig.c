@@ -524,11 +524,11 @@ static int set_vlan(struct soa_parse *p, const char *v)
 	__u32 id, i;
 
 	if (ferry_parse_u32(p->ini.key + 5, 4094, &id) || !id)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad key '%s': VLAN must be 1-4094",
+		return ferry_ini_err(&p->ini, "[%s] bad key '%s': VLAN must be 1-4094",
 				p->sec_text, p->ini.key);
 	for (i = 0; i < ifc->nvlans; i++)
 		if (ifc->vlans[i].vlan == id)
-			return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] duplicate key '%s' (first at line %u)",
+			return ferry_ini_err(&p->ini, "[%s] duplicate key '%s' (first at line %u)",
 					p->sec_text, p->ini.key, p->vlan_line[i]);
 	if (ifc->nvlans == FERRY_SOA_VLANS_MAX)
 		return ferry_ini_key_err(&p->ini, "too many VLANs (at most %u)",
@@ -916,7 +916,7 @@ static int begin_named(struct soa_parse *p, const char *name)
 	if (p->kind == SEC_INTERFACE) {
 		n = cfg->nifaces, max = FERRY_SOA_IFACES_MAX, what = "interfaces";
 		if (!valid_ifname(name))
-			return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad interface name '%s'",
+			return ferry_ini_err(&p->ini, "[%s] bad interface name '%s'",
 					p->sec_text, name);
 		for (i = 0; i < n; i++)
 			if (!strcmp(cfg->ifaces[i].name, name))
@@ -927,7 +927,7 @@ static int begin_named(struct soa_parse *p, const char *name)
 		else
 			n = cfg->nforwards, max = FERRY_SOA_FORWARDS_MAX, what = "forwards";
 		if (!ferry_ini_name_ok(name, FERRY_SOA_NAME_MAX))
-			return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
+			return ferry_ini_err(&p->ini, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
 					p->sec_text, name);
 		for (i = 0; i < n; i++)
 			if (!strcmp(p->kind == SEC_POOL ? cfg->pools[i].name :
@@ -935,7 +935,7 @@ static int begin_named(struct soa_parse *p, const char *name)
 				goto duplicate;
 	}
 	if (n == max)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] too many %s (at most %u)",
+		return ferry_ini_err(&p->ini, "[%s] too many %s (at most %u)",
 				p->sec_text, what, max);
 	if (p->kind == SEC_INTERFACE) {
 		p->iface = &cfg->ifaces[cfg->nifaces++];
@@ -952,7 +952,7 @@ static int begin_named(struct soa_parse *p, const char *name)
 	}
 	return 0;
 duplicate:
-	return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [%s] (first at line %u)",
+	return ferry_ini_err(&p->ini, "duplicate section [%s] (first at line %u)",
 			p->sec_text, p->kind == SEC_INTERFACE ? cfg->ifaces[i].line :
 			p->kind == SEC_POOL ? cfg->pools[i].line :
 			cfg->forwards[i].line);
@@ -972,23 +972,23 @@ static int begin_section(struct soa_parse *p, char *inner)
 	name = type ? strtok_r(NULL, " \t", &save) : NULL;
 	extra = name ? strtok_r(NULL, " \t", &save) : NULL;
 	if (!type)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "empty section name []");
+		return ferry_ini_err(&p->ini, "empty section name []");
 	for (k = SEC_AGENT; k < SEC_MAX; k++)
 		if (!strcmp(type, sections[k].name))
 			break;
 	if (k == SEC_MAX)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "unknown section [%s] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security)",
+		return ferry_ini_err(&p->ini, "unknown section [%s] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security)",
 				type);
 	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
 		 name ? " " : "", name ? name : "");
 	if (extra)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s %s %s]: too many words in a section name",
+		return ferry_ini_err(&p->ini, "[%s %s %s]: too many words in a section name",
 				type, name, extra);
 	if (sections[k].named && !name)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] needs a name: [%s NAME]",
+		return ferry_ini_err(&p->ini, "section [%s] needs a name: [%s NAME]",
 				type, type);
 	if (!sections[k].named && name)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] takes no name, not '%s'",
+		return ferry_ini_err(&p->ini, "section [%s] takes no name, not '%s'",
 				type, name);
 	p->kind = k;
 	p->sec = &sections[k];
@@ -996,7 +996,7 @@ static int begin_section(struct soa_parse *p, char *inner)
 	if (sections[k].named)
 		return begin_named(p, name);
 	if (p->single_line[k])
-		return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [%s] (first at line %u)",
+		return ferry_ini_err(&p->ini, "duplicate section [%s] (first at line %u)",
 				type, p->single_line[k]);
 	p->single_line[k] = p->ini.line;
 	return 0;
@@ -1012,9 +1012,9 @@ static int header_line(struct soa_parse *p, const char *line)
 		return 0;
 	end = strchr(s, ']');
 	if (!end)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "section header without ']'");
+		return ferry_ini_err(&p->ini, "section header without ']'");
 	if (end[1 + strspn(end + 1, " \t\r\n")])
-		return ferry_ini_line_err(&p->ini, p->ini.line, "text after the section header");
+		return ferry_ini_err(&p->ini, "text after the section header");
 	memcpy(p->sec_raw, s + 1, (size_t)(end - s - 1));
 	p->sec_raw[end - s - 1] = '\0';
 	strcpy(inner, p->sec_raw);
@@ -1080,7 +1080,7 @@ static int unknown_key(struct soa_parse *p, const char *key)
 			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", name);
 		}
 	}
-	return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] unknown key '%s'%s", p->sec_text, key,
+	return ferry_ini_err(&p->ini, "[%s] unknown key '%s'%s", p->sec_text, key,
 			hint);
 }
 
@@ -1092,11 +1092,11 @@ static int handler(void *user, const char *section, const char *key,
 	int i;
 
 	if (p->kind == SEC_NONE) {
-		ferry_ini_line_err(&p->ini, p->ini.line, "key '%s' outside any section", key);
+		ferry_ini_err(&p->ini, "key '%s' outside any section", key);
 		return 0;
 	}
 	if (strcmp(section, p->sec_raw)) {	/* reader and inih disagree */
-		ferry_ini_line_err(&p->ini, p->ini.line, "internal error: section '%s' is not '%s'",
+		ferry_ini_err(&p->ini, "internal error: section '%s' is not '%s'",
 			 section, p->sec_raw);
 		return 0;
 	}
@@ -1107,7 +1107,7 @@ static int handler(void *user, const char *section, const char *key,
 	}
 	def = p->kind == SEC_TIMEOUTS ? NULL : &p->sec->keys[i];
 	if (p->key_line[i] && !(def && def->repeat)) {
-		ferry_ini_line_err(&p->ini, p->ini.line, "[%s] duplicate key '%s' (first at line %u)",
+		ferry_ini_err(&p->ini, "[%s] duplicate key '%s' (first at line %u)",
 			 p->sec_text, key, p->key_line[i]);
 		return 0;
 	}

@@ -483,14 +483,14 @@ static int begin_named(struct tde_parse *p, const char *name)
 	char *dst;
 
 	if (!ferry_ini_name_ok(name, FERRY_TDE_NAME_MAX))
-		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
+		return ferry_ini_err(&p->ini, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
 				p->sec_text, name);
 	for (i = 0; i < *n; i++)
 		if (!strcmp(sec_name(p, p->kind, i, &line), name))
-			return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [%s] (first at line %u)",
+			return ferry_ini_err(&p->ini, "duplicate section [%s] (first at line %u)",
 					p->sec_text, line);
 	if (*n == max[p->kind])
-		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s] too many %s sections (at most %u)",
+		return ferry_ini_err(&p->ini, "[%s] too many %s sections (at most %u)",
 				p->sec_text, p->sec->name, max[p->kind]);
 	i = (*n)++;
 	dst = (char *)sec_name(p, p->kind, i, &line);
@@ -517,29 +517,29 @@ static int begin_section(struct tde_parse *p, char *inner)
 	name = type ? strtok_r(NULL, " \t", &save) : NULL;
 	extra = name ? strtok_r(NULL, " \t", &save) : NULL;
 	if (!type)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "empty section name []");
+		return ferry_ini_err(&p->ini, "empty section name []");
 	for (k = SEC_TDE; k < SEC_MAX; k++)
 		if (!strcmp(type, sections[k].name))
 			break;
 	if (k == SEC_MAX)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "unknown section [%s] (known: tde, watch NAME, host NAME, vm NAME)",
+		return ferry_ini_err(&p->ini, "unknown section [%s] (known: tde, watch NAME, host NAME, vm NAME)",
 				type);
 	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
 		 name ? " " : "", name ? name : "");
 	if (extra)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "[%s]: too many words in a section name",
+		return ferry_ini_err(&p->ini, "[%s]: too many words in a section name",
 				p->sec_raw);
 	if (sections[k].named && !name)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] needs a name: [%s NAME]", type, type);
+		return ferry_ini_err(&p->ini, "section [%s] needs a name: [%s NAME]", type, type);
 	if (!sections[k].named && name)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "section [%s] takes no name, not '%s'", type, name);
+		return ferry_ini_err(&p->ini, "section [%s] takes no name, not '%s'", type, name);
 	p->kind = k;
 	p->sec = &sections[k];
 	p->sec_line = p->ini.line;
 	if (sections[k].named)
 		return begin_named(p, name);
 	if (p->tde_line)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "duplicate section [tde] (first at line %u)",
+		return ferry_ini_err(&p->ini, "duplicate section [tde] (first at line %u)",
 				p->tde_line);
 	p->tde_line = p->ini.line;
 	return 0;
@@ -554,9 +554,9 @@ static int header_line(struct tde_parse *p, const char *line)
 		return 0;
 	end = strchr(s, ']');
 	if (!end)
-		return ferry_ini_line_err(&p->ini, p->ini.line, "section header without ']'");
+		return ferry_ini_err(&p->ini, "section header without ']'");
 	if (end[1 + strspn(end + 1, " \t\r\n")])
-		return ferry_ini_line_err(&p->ini, p->ini.line, "text after the section header");
+		return ferry_ini_err(&p->ini, "text after the section header");
 	memcpy(p->sec_raw, s + 1, (size_t)(end - s - 1));
 	p->sec_raw[end - s - 1] = '\0';
 	strcpy(inner, p->sec_raw);
@@ -579,23 +579,23 @@ static int handler(void *user, const char *section, const char *key,
 	int i;
 
 	if (p->kind == SEC_NONE) {
-		ferry_ini_line_err(&p->ini, p->ini.line, "key '%s' outside any section", key);
+		ferry_ini_err(&p->ini, "key '%s' outside any section", key);
 		return 0;
 	}
 	if (strcmp(section, p->sec_raw)) {
-		ferry_ini_line_err(&p->ini, p->ini.line, "internal error: section '%s' is not '%s'",
+		ferry_ini_err(&p->ini, "internal error: section '%s' is not '%s'",
 			 section, p->sec_raw);
 		return 0;
 	}
 	for (k = p->sec->keys; k->name && strcmp(k->name, key); k++)
 		;
 	if (!k->name) {
-		ferry_ini_line_err(&p->ini, p->ini.line, "[%s] unknown key '%s'", p->sec_text, key);
+		ferry_ini_err(&p->ini, "[%s] unknown key '%s'", p->sec_text, key);
 		return 0;
 	}
 	i = (int)(k - p->sec->keys);
 	if (p->key_line[i] && !k->repeat) {
-		ferry_ini_line_err(&p->ini, p->ini.line, "[%s] duplicate key '%s' (first at line %u)",
+		ferry_ini_err(&p->ini, "[%s] duplicate key '%s' (first at line %u)",
 			 p->sec_text, key, p->key_line[i]);
 		return 0;
 	}
