@@ -146,3 +146,70 @@ fig1_break_fw1_path() {
 	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
 	fig1_route "$NVE3" 198.18.11.0/24 198.18.104.1 2001:db8:11::/64 2001:db8:104::1
 }
+
+# A second tenant, VNI2, whose VMs reuse VNI1's addresses: vm1b
+# 198.18.10.1 (2001:db8:10::1) on NVE1 and vm3b 198.18.30.1
+# (2001:db8:30::1) on NVE3, through FW1 on links of their own
+# (west2/east2, 198.18.111.0/30 and 198.18.113.0/30). NVE1, FW1 and NVE3
+# route what arrives on VNI2's interfaces with table 102 (policy routing by
+# input interface: this kernel has no VRF). FW1 gives these interfaces
+# zone 2: the same addresses in another zone are other flows. VNI2 stays on
+# FW1 in both scenarios. Call after fig1_setup.
+fig1_vni2_if() {	# fig1_vni2_if NS IF...: what arrives on IF uses table 102
+	local ns=$1 i
+	shift
+	for i in "$@"; do
+		ip -n "$ns" rule add iif "$i" lookup 102 pref 100 || fail "rule $i in $ns"
+		ip -n "$ns" -6 rule add iif "$i" lookup 102 pref 100 || fail "rule6 $i in $ns"
+	done
+}
+
+# fig1_vni2_route NS NET4 VIA4 NET6 VIA6 DEV: in table 102
+fig1_vni2_route() {
+	ip -n "$1" route add "$2" via "$3" dev "$6" onlink table 102 || fail "route $2 in $1"
+	ip -n "$1" -6 route add "$4" via "$5" dev "$6" onlink table 102 || fail "route $4 in $1"
+}
+
+fig1_vni2_setup() {
+	local p=${VM1%-vm1} ns
+	VM1B=$p-vm1b VM3B=$p-vm3b
+	FIG1_NS+=($VM1B $VM3B)
+	for ns in $VM1B $VM3B; do
+		ip netns del "$ns" 2>/dev/null
+		ip netns add "$ns" || fail "cannot create namespace $ns"
+		ip -n "$ns" link set lo up
+	done
+	ip link add eth0 netns "$VM1B" type veth peer name vm1bp netns "$NVE1" || fail "veth vm1b"
+	ip link add eth0 netns "$VM3B" type veth peer name vm3bp netns "$NVE3" || fail "veth vm3b"
+	for ns in $VM1B $VM3B; do
+		ip -n "$ns" link set eth0 up
+		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
+	done
+	ip -n "$VM1B" addr add 198.18.10.1/24 dev eth0
+	ip -n "$VM1B" addr add 2001:db8:10::1/64 dev eth0 nodad
+	ip -n "$VM1B" route add default via 198.18.10.254
+	ip -n "$VM1B" -6 route add default via 2001:db8:10::fe
+	ip -n "$VM3B" addr add 198.18.30.1/24 dev eth0
+	ip -n "$VM3B" addr add 2001:db8:30::1/64 dev eth0 nodad
+	ip -n "$VM3B" route add default via 198.18.30.254
+	ip -n "$VM3B" -6 route add default via 2001:db8:30::fe
+	ip -n "$NVE1" addr add 198.18.10.254/24 dev vm1bp noprefixroute
+	ip -n "$NVE1" addr add 2001:db8:10::fe/64 dev vm1bp nodad noprefixroute
+	ip -n "$NVE1" link set vm1bp up
+	ip -n "$NVE3" addr add 198.18.30.254/24 dev vm3bp noprefixroute
+	ip -n "$NVE3" addr add 2001:db8:30::fe/64 dev vm3bp nodad noprefixroute
+	ip -n "$NVE3" link set vm3bp up
+	fig1_link "$NVE1" to_fw1b 198.18.111.1 "$FW1" west2 198.18.111.2 2001:db8:111
+	fig1_link "$FW1" east2 198.18.113.1 "$NVE3" to_fw1b 198.18.113.2 2001:db8:113
+	fig1_vni2_if "$NVE1" vm1bp to_fw1b
+	fig1_vni2_if "$FW1" west2 east2
+	fig1_vni2_if "$NVE3" vm3bp to_fw1b
+	ip -n "$NVE1" route add 198.18.10.0/24 dev vm1bp table 102
+	ip -n "$NVE1" -6 route add 2001:db8:10::/64 dev vm1bp table 102
+	ip -n "$NVE3" route add 198.18.30.0/24 dev vm3bp table 102
+	ip -n "$NVE3" -6 route add 2001:db8:30::/64 dev vm3bp table 102
+	fig1_vni2_route "$NVE1" 198.18.30.0/24 198.18.111.2 2001:db8:30::/64 2001:db8:111::2 to_fw1b
+	fig1_vni2_route "$FW1" 198.18.30.0/24 198.18.113.2 2001:db8:30::/64 2001:db8:113::2 east2
+	fig1_vni2_route "$FW1" 198.18.10.0/24 198.18.111.1 2001:db8:10::/64 2001:db8:111::1 west2
+	fig1_vni2_route "$NVE3" 198.18.10.0/24 198.18.113.1 2001:db8:10::/64 2001:db8:113::1 to_fw1b
+}

@@ -85,9 +85,12 @@ fig1_som_start() {
 		{ cat "$FIG1_DIR/som.log"; fail "the SOM did not come up"; }
 }
 
-# fig1_soa_start FW HOSTID RULES
+# fig1_soa_start FW HOSTID RULES: VNI1's interfaces in zone 0, VNI2's
+# (where the firewall has them) in zone 2.
 fig1_soa_start() {
-	local fw=$1 id=$2 name=fw$2
+	local fw=$1 id=$2 name=fw$2 vni2=
+	ip -n "$fw" link show west2 >/dev/null 2>&1 &&
+		vni2=$(printf '[interface west2]\nhook = xdp\nzone = 2\n[interface east2]\nhook = xdp\nzone = 2')
 	cat > "$FIG1_DIR/$name.conf" <<-CONF
 	[agent]
 	instance = $fw
@@ -100,6 +103,7 @@ fig1_soa_start() {
 	hook = xdp
 	[interface east]
 	hook = xdp
+	$vni2
 	[rules]
 	file = $3
 	[security]
@@ -148,6 +152,7 @@ tde_connected() { som_status | grep -q '^tde 100 '; }
 # fig1ctl_setup PREFIX RULES_FW1 RULES_FW2
 fig1ctl_setup() {
 	FIG1_DIR=$(mktemp -d)
+	fig1_vni2_setup
 	fig1_mgmt_net "$1"
 	fig1_keygen fw1
 	fig1_keygen fw2
@@ -179,8 +184,9 @@ fig1ctl_cleanup() {
 #
 # fig1_flows_start SECONDS [N]: paced TCP streams, each byte checked by its
 # receiver: N (default 2) of each kind VM1 -> VM3 over IPv4 and IPv6,
-# VM3 -> VM1 (opened from the other side) over IPv4 and IPv6, and VM2 ->
-# VM3 over IPv4 (a VM that does not move). FLOW_NAMES/FLOW_PIDS/FLOW_OUT
+# VM3 -> VM1 (opened from the other side) over IPv4 and IPv6, VM2 -> VM3
+# over IPv4 (a VM that does not move), and, if VNI2 is set up, VNI2's VM1
+# -> VM3 over IPv4 and IPv6 (the same addresses in zone 2). FLOW_NAMES/FLOW_PIDS/FLOW_OUT
 # describe them; fig1_flows_wait collects their outcome.
 FLOW_NAMES=() FLOW_PIDS=() FLOW_OUT=()
 
@@ -202,6 +208,11 @@ fig1_flows_start() {
 		fig1_flow "vm3->vm1 v6 #$i" "$VM3" 2001:db8:10::1 5202 "$secs"
 	done
 	fig1_flow "vm2->vm3 v4" "$VM2" 198.18.30.1 5201 "$secs"
+	[ -n "${VM1B:-}" ] || return 0
+	bg "$VM3B" "$FLOWCHECK" server 5201
+	sleep 0.3
+	fig1_flow "vni2 vm1->vm3 v4" "$VM1B" 198.18.30.1 5201 "$secs"
+	fig1_flow "vni2 vm1->vm3 v6" "$VM1B" 2001:db8:30::1 5201 "$secs"
 }
 
 # fig1_flows_wait: FLOWS_OK/FLOWS_BROKEN counts, FLOW_STALL[i] (ms or
@@ -227,11 +238,12 @@ fig1_flows_wait() {
 	FLOW_PIDS=() FLOW_NAMES=() FLOW_OUT=()
 }
 
-# Established flows on a firewall with an endpoint in a /24 (v4) or its
-# v6 /64: fig1_fw_flows FW 10|11
+# Established flows on a firewall in a zone (default 0) with an endpoint
+# in a /24 (v4) or its v6 /64: fig1_fw_flows FW 10|11 [ZONE]
 fig1_fw_flows() {
-	agentctl "$1" ct list --json 2>/dev/null | jq --arg a "198.18.$2." --arg b "2001:db8:$2::" \
-		'[.[] | select(.state == "ESTABLISHED" and ((.src | startswith($a) or startswith($b)) or (.dst | startswith($a) or startswith($b))))] | length'
+	agentctl "$1" ct list --json 2>/dev/null |
+		jq --arg a "198.18.$2." --arg b "2001:db8:$2::" --argjson z "${3:-0}" \
+		'[.[] | select(.state == "ESTABLISHED" and .zone == $z and ((.src | startswith($a) or startswith($b)) or (.dst | startswith($a) or startswith($b))))] | length'
 }
 
 # fig1_wait_migration VM SECONDS: the SOM's record of VM's migration once
