@@ -13,3 +13,10 @@ $(BUILD)/selftests/bin/wirepoke: $(BUILD)/selftests/tools/wirepoke.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+all: $(BUILD)/selftests/bin/flowmany
+
+$(BUILD)/selftests/bin/flowmany: $(BUILD)/selftests/tools/flowmany.o $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
