@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The agent's sweep removes expired flows and only those: UDP and ICMP
-# flows with 2-second timeouts go, a TCP transfer that keeps running stays,
+# flows with 5-second timeouts go (long enough for a slow emulated kernel
+# to create them all before the first expires), a TCP transfer that keeps running stays,
 # and the entries are gone from the map itself, not just hidden.
 set -u
 cd "$(dirname "$0")/../.."
@@ -32,10 +33,10 @@ control_socket = $SOCK
 ct_max = 4096
 gc_interval = 1
 [timeouts]
-udp_unreplied = 2
-udp_replied = 2
-icmp_unreplied = 2
-icmp_replied = 2
+udp_unreplied = 5
+udp_replied = 5
+icmp_unreplied = 5
+icmp_replied = 5
 [interface fw_a]
 hook = xdp
 [interface fw_b]
@@ -59,7 +60,7 @@ removed() { agentctl agent | sed -n 's/^sweeps .* \([0-9]*\) flows removed$/\1/p
 
 bg "$NS_DST" "$FLOWCHECK" server 5201
 sleep 0.3
-ip netns exec "$NS_SRC" "$FLOWCHECK" stream 198.18.1.2 5201 8 > "$tmp/s4" &
+ip netns exec "$NS_SRC" "$FLOWCHECK" stream 198.18.1.2 5201 14 > "$tmp/s4" &
 S4=$!
 for p in 9000 9001 9002; do
 	ip netns exec "$NS_SRC" bash -c "echo x > /dev/udp/198.18.1.2/$p"
@@ -70,7 +71,7 @@ sleep 0.2
 n=$(entries)
 check "the TCP, 3 UDP and 2 ICMP flows are in the table ($n)" [ "$n" = 6 ]
 base=$(removed)
-sleep 4
+sleep 8
 check "after their timeout the sweep removed the 5 expired flows ($(entries) left)" \
 	[ "$(entries)" = 1 ]
 check "the agent counts them ($(removed) removed, $base before)" [ "$(( $(removed) - base ))" = 5 ]
