@@ -57,7 +57,7 @@ fig1ctl_setup demo "$rules" "$rules"
 step "ferry-soa on FW1 and FW2 loaded the datapath (XDP) with the same rules:"
 sed 's/^/      /' "$rules"
 step "both agents authenticated to the SOM and registered:"
-som_status | grep '^host' | sed 's/ key [^ ]*//; s/^/      /'
+som_status | grep '^host ' | sed 's/ key [^ ]*//; s/^/      /'
 step "the TDE is connected and watches NVE3's routes toward the VMs"
 
 say "Live flows: 11 paced TCP streams for $SECS s, every byte checked"
@@ -76,15 +76,18 @@ step "done; traffic now crosses FW2, which knows none of these flows yet"
 m=$(fig1_wait_migration vm1 10) || { som_migrations; fail "no migration of VM1 within 10 s"; }
 step "the TDE saw the route change, the SOM ran the migration"
 [ "$SCENARIO" = 2 ] && { fig1_wait_migration vm2 10 >/dev/null || fail "no migration of VM2"; }
-fig1_flows_wait
+sleep 1
 fw1_after=$(fw_counts "$FW1") fw2_after=$(fw_counts "$FW2")
+step "waiting for the flows to finish…"
+fig1_flows_wait
 
 say "Migration report"
 som_migrations | jq -r '.[] | "   \(.vm): host \(.from) (FW1) -> host \(.to) (FW2), \(.phase) (\(.reason)), id \(.id[0:12])…
      flows exported \(.flows), accepted \(.accepted), rejected \(.rejected)
      phases (ms after the TDE'"'"'s notice): order sent \(.ms.order), first chunk \(.ms.first_chunk), installed on FW2 \(.ms.installed), source released \(.ms.released)"'
-step "FW1 before/after: $fw1_before / $fw1_after"
-step "FW2 before/after: $fw2_before / $fw2_after"
+step "FW1 before/after the move: $fw1_before / $fw1_after"
+step "FW2 before/after the move: $fw2_before / $fw2_after"
+step "(FW1 keeps VM1's copies until they expire: the source releases, it does not delete)"
 printf '   per flow:\n%s' "$FLOWS_REPORT"
 max=0
 for s in "${FLOW_STALL[@]}"; do [ "$s" != - ] && [ "$s" -gt "$max" ] && max=$s; done
@@ -94,6 +97,7 @@ fig1_teardown
 fig1ctl_cleanup
 
 say "Control run: the same move with Ferry on both firewalls but no migration"
+unset VM1B VM3B
 fig1_setup democ
 for fw in $FW1 $FW2; do
 	fwctl "$fw" load --iface west --iface east --rules "$rules" >/dev/null || fail "load $fw"
