@@ -263,6 +263,12 @@ static void test_example(void **state)
 	assert_int_equal(cfg->nifaces, 2);
 	assert_int_equal(cfg->npools, 3);
 	assert_int_equal(cfg->nforwards, 2);
+	assert_int_equal(cfg->nvms, 1);
+	assert_string_equal(cfg->vms[0].name, "web1");
+	assert_int_equal(cfg->vms[0].zone, 1);
+	assert_int_equal(cfg->vms[0].naddrs, 2);
+	assert_int_equal(cfg->vms[0].addrs[1].family, FERRY_AF_INET6);
+	assert_int_equal(cfg->vms[0].max_flows, 65536);
 	assert_true(cfg->has_security);
 	assert_int_equal(cfg->som.family, FERRY_AF_INET6);
 	ferry_soa_config_free(cfg);
@@ -338,6 +344,29 @@ struct err_case {
 };
 
 static const struct err_case cases[] = {
+	{ "vm address not an address",
+	  BASE "[vm a]\nzone = 0\naddresses = 198.18.10.1, web1\n",
+	  "10: [vm a] addresses: 'web1' is not an IPv4 or IPv6 address" },
+	{ "vm address twice",
+	  BASE "[vm a]\nzone = 0\naddresses = 2001:db8::1, 2001:db8:0::1\n",
+	  "10: [vm a] addresses: '2001:db8:0::1' is listed twice" },
+	{ "vm with too many addresses",
+	  BASE "[vm a]\nzone = 0\naddresses = 198.18.0.1,198.18.0.2,198.18.0.3,198.18.0.4,"
+	  "198.18.0.5,198.18.0.6,198.18.0.7,198.18.0.8,198.18.0.9\n",
+	  "10: [vm a] addresses: too many addresses (at most 8)" },
+	{ "vm max_flows out of range",
+	  BASE "[vm a]\nzone = 0\naddresses = 198.18.10.1\nmax_flows = 0\n",
+	  "11: [vm a] max_flows: 0 is out of range (1..1048576)" },
+	{ "vm without addresses",
+	  BASE "[vm a]\nzone = 0\n",
+	  "8: [vm a] missing key 'addresses'" },
+	{ "two VMs with one address in a zone",
+	  BASE "[vm a]\nzone = 3\naddresses = 198.18.10.1\n"
+	  "[vm b]\nzone = 3\naddresses = 198.18.10.2, 198.18.10.1\n",
+	  "13: [vm b] addresses: address 2 is vm 'a''s already" },
+	{ "duplicate vm",
+	  BASE "[vm a]\nzone = 0\naddresses = 198.18.10.1\n[vm a]\n",
+	  "11: duplicate section [vm a] (first at line 8)" },
 	{ "unknown key",
 	  "[agent]\ninstanse = fw1\n",
 	  "2: [agent] unknown key 'instanse' (did you mean 'instance'?)" },
@@ -349,7 +378,7 @@ static const struct err_case cases[] = {
 	  "4: [agent] duplicate key 'host_id' (first at line 3)" },
 	{ "unknown section",
 	  BASE "[agnet]\n",
-	  "8: unknown section [agnet] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security)" },
+	  "8: unknown section [agnet] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security, vm NAME)" },
 	{ "duplicate section",
 	  BASE "[agent]\n",
 	  "8: duplicate section [agent] (first at line 1)" },

@@ -40,6 +40,7 @@ enum sec_kind {
 	SEC_POOL,
 	SEC_FORWARD,
 	SEC_SECURITY,
+	SEC_VM,
 	SEC_MAX,
 };
 
@@ -71,6 +72,7 @@ struct soa_parse {
 	struct ferry_soa_iface *iface;
 	struct ferry_soa_pool *pool;
 	struct ferry_soa_forward *fwd;
+	struct ferry_soa_vm *vm;
 	__u32 vlan_line[FERRY_SOA_VLANS_MAX];
 	__u32 ext_line[FERRY_SOA_FORWARDS_MAX];	/* of each forward's 'external' */
 	/* whole file */
@@ -765,6 +767,71 @@ static const struct key_def fwd_keys[] = {
 #define FWD_KEY_EXTERNAL	2
 #define FWD_KEY_INTERNAL	3
 
+/* ---- [vm NAME] ------------------------------------------------------------------- */
+
+static int set_vm_zone(struct soa_parse *p, const char *v)
+{
+	return set_zone(p, v, &p->vm->zone);
+}
+
+static int vm_address(struct soa_parse *p, char *tok, void *obj)
+{
+	struct ferry_soa_vm *vm = obj;
+	__u8 family, addr[16];
+	__u32 i;
+
+	if (parse_addr(tok, &family, addr))
+		return ferry_ini_key_err(&p->ini, "'%s' is not an IPv4 or IPv6 address", tok);
+	for (i = 0; i < vm->naddrs; i++)
+		if (vm->addrs[i].family == family && !memcmp(vm->addrs[i].addr, addr, 16))
+			return ferry_ini_key_err(&p->ini, "'%s' is listed twice", tok);
+	if (vm->naddrs == FERRY_SOA_VM_ADDRS_MAX)
+		return ferry_ini_key_err(&p->ini, "too many addresses (at most %u)",
+					 FERRY_SOA_VM_ADDRS_MAX);
+	vm->addrs[vm->naddrs].family = family;
+	memcpy(vm->addrs[vm->naddrs].addr, addr, 16);
+	vm->naddrs++;
+	return 0;
+}
+
+static int set_vm_addresses(struct soa_parse *p, const char *v)
+{
+	return split_list(p, v, p->vm, vm_address);
+}
+
+static int set_vm_max_flows(struct soa_parse *p, const char *v)
+{
+	return get_u32(p, v, 1, FERRY_VM_FLOWS_MAX, &p->vm->max_flows);
+}
+
+static const struct key_def vm_keys[] = {
+	{ .name = "zone", .set = set_vm_zone, .required = true },
+	{ .name = "addresses", .set = set_vm_addresses, .required = true },
+	{ .name = "max_flows", .set = set_vm_max_flows },
+	{ .name = NULL },
+};
+
+/* A VM address in a zone belongs to one VM. */
+static int end_vm(struct soa_parse *p)
+{
+	const struct ferry_soa_config *cfg = p->cfg;
+	const struct ferry_soa_vm *vm = p->vm, *o;
+	__u32 i, j;
+
+	for (o = cfg->vms; o < vm; o++) {
+		if (o->zone != vm->zone)
+			continue;
+		for (i = 0; i < vm->naddrs; i++)
+			for (j = 0; j < o->naddrs; j++)
+				if (vm->addrs[i].family == o->addrs[j].family &&
+				    !memcmp(vm->addrs[i].addr, o->addrs[j].addr, 16))
+					return ferry_ini_line_err(&p->ini, p->key_line[1],
+						"[%s] addresses: address %u is vm '%s''s already",
+						p->sec_text, i + 1, o->name);
+	}
+	return 0;
+}
+
 /* ---- [security] ----------------------------------------------------------------- */
 
 static int set_identity_key(struct soa_parse *p, const char *v)
@@ -809,6 +876,7 @@ static const struct sec_def sections[SEC_MAX] = {
 	[SEC_POOL] = { "snat-pool", true, pool_keys },
 	[SEC_FORWARD] = { "forward", true, fwd_keys },
 	[SEC_SECURITY] = { "security", false, security_keys },
+	[SEC_VM] = { "vm", true, vm_keys },
 };
 
 /* ---- sections -------------------------------------------------------------- */
@@ -902,6 +970,8 @@ static int end_section(struct soa_parse *p)
 	case SEC_SECURITY:
 		p->cfg->has_security = true;
 		return 0;
+	case SEC_VM:
+		return end_vm(p);
 	default:
 		return 0;
 	}
@@ -924,6 +994,8 @@ static int begin_named(struct soa_parse *p, const char *name)
 	} else {
 		if (p->kind == SEC_POOL)
 			n = cfg->npools, max = FERRY_SOA_POOLS_MAX, what = "pools";
+		else if (p->kind == SEC_VM)
+			n = cfg->nvms, max = FERRY_SOA_VMS_MAX, what = "VMs";
 		else
 			n = cfg->nforwards, max = FERRY_SOA_FORWARDS_MAX, what = "forwards";
 		if (!ferry_ini_name_ok(name, FERRY_SOA_NAME_MAX))
@@ -931,6 +1003,7 @@ static int begin_named(struct soa_parse *p, const char *name)
 					p->sec_text, name);
 		for (i = 0; i < n; i++)
 			if (!strcmp(p->kind == SEC_POOL ? cfg->pools[i].name :
+				    p->kind == SEC_VM ? cfg->vms[i].name :
 				    cfg->forwards[i].name, name))
 				goto duplicate;
 	}
@@ -945,6 +1018,10 @@ static int begin_named(struct soa_parse *p, const char *name)
 		p->pool = &cfg->pools[cfg->npools++];
 		strcpy(p->pool->name, name);
 		p->pool->line = p->ini.line;
+	} else if (p->kind == SEC_VM) {
+		p->vm = &cfg->vms[cfg->nvms++];
+		strcpy(p->vm->name, name);
+		p->vm->line = p->ini.line;
 	} else {
 		p->fwd = &cfg->forwards[cfg->nforwards++];
 		strcpy(p->fwd->name, name);
@@ -955,6 +1032,7 @@ duplicate:
 	return ferry_ini_err(&p->ini, "duplicate section [%s] (first at line %u)",
 			p->sec_text, p->kind == SEC_INTERFACE ? cfg->ifaces[i].line :
 			p->kind == SEC_POOL ? cfg->pools[i].line :
+			p->kind == SEC_VM ? cfg->vms[i].line :
 			cfg->forwards[i].line);
 }
 
@@ -977,7 +1055,7 @@ static int begin_section(struct soa_parse *p, char *inner)
 		if (!strcmp(type, sections[k].name))
 			break;
 	if (k == SEC_MAX)
-		return ferry_ini_err(&p->ini, "unknown section [%s] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security)",
+		return ferry_ini_err(&p->ini, "unknown section [%s] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security, vm NAME)",
 				type);
 	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
 		 name ? " " : "", name ? name : "");

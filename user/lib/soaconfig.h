@@ -26,6 +26,8 @@
 #define FERRY_SOA_RANGES_MAX	16	/* per pool */
 #define FERRY_SOA_FORWARDS_MAX	256
 #define FERRY_SOA_TARGETS_MAX	16	/* per forward */
+#define FERRY_SOA_VMS_MAX	256
+#define FERRY_SOA_VM_ADDRS_MAX	8	/* per VM */
 #define FERRY_SOA_CT_MAX	(1u << 26)
 #define FERRY_SOA_TIMEOUT_MAX	(30u * 86400)	/* seconds */
 #define FERRY_SOA_GC_MAX	3600		/* seconds */
@@ -90,6 +92,19 @@ struct ferry_soa_forward {
 	__u32 line;
 };
 
+/* A VM whose flows the agent indexes (include/ferry/vmindex.h). */
+struct ferry_soa_vm {
+	char name[FERRY_SOA_NAME_MAX + 1];
+	__u32 zone;
+	__u32 naddrs;
+	struct {
+		__u8 family;
+		__u8 addr[16];
+	} addrs[FERRY_SOA_VM_ADDRS_MAX];
+	__u32 max_flows;	/* 0: the default */
+	__u32 line;
+};
+
 struct ferry_soa_config {
 	/* [agent] */
 	char instance[FERRY_SOA_NAME_MAX + 1];
@@ -112,6 +127,9 @@ struct ferry_soa_config {
 	struct ferry_soa_pool pools[FERRY_SOA_POOLS_MAX];
 	__u32 nforwards;
 	struct ferry_soa_forward forwards[FERRY_SOA_FORWARDS_MAX];
+	/* [vm NAME] */
+	__u32 nvms;
+	struct ferry_soa_vm vms[FERRY_SOA_VMS_MAX];
 	/* [security], optional as a whole */
 	bool has_security;
 	char identity_key[FERRY_SOA_PATH_MAX];

@@ -166,6 +166,36 @@ static int apply_nat(struct soa *soa)
 	return ret;
 }
 
+/* The file's VMs into the per-VM index; one registered already stays. */
+static int apply_vms(struct soa *soa)
+{
+	const struct ferry_soa_vm *vm;
+	struct ferry_vm_key vk;
+	__u64 found;
+	__u32 i;
+	int err;
+
+	for (vm = soa->cfg->vms; vm < soa->cfg->vms + soa->cfg->nvms; vm++) {
+		for (i = 0; i < vm->naddrs; i++) {
+			ferry_vm_key_make(&vk, vm->zone, vm->addrs[i].family,
+					  vm->addrs[i].addr);
+			err = ferry_vm_index_add(&soa->links.ix, soa->ct_fd,
+						 soa->config_fd, &vk, vm->max_flows,
+						 &found);
+			if (err == -EEXIST)
+				continue;
+			if (err) {
+				pr_warn("vm %s: cannot index address %u: %s\n",
+					vm->name, i + 1, strerror(-err));
+				return err;
+			}
+			pr_info("vm %s: address %u indexed, %llu flows found\n",
+				vm->name, i + 1, (unsigned long long)found);
+		}
+	}
+	return 0;
+}
+
 static int apply_rules(struct soa *soa)
 {
 	__u32 type_id = 0;
@@ -247,7 +277,8 @@ int soa_setup(struct soa *soa)
 	pr_info("instance %s: %s, maps at %s\n", soa->cfg->instance,
 		dp.created ? "created" : "re-attached to pinned state", dp.pin_dir);
 	err = open_maps(soa) ?: apply_zones(soa) ?: apply_timeouts(soa) ?:
-	      apply_nat(soa) ?: apply_rules(soa) ?: attach(soa, &dp);
+	      apply_nat(soa) ?: apply_vms(soa) ?: apply_rules(soa) ?:
+	      attach(soa, &dp);
 	ferry_dp_close(&dp);
 	if (err && dp.created) {
 		pr_warn("removing the instance this start created\n");
@@ -293,7 +324,7 @@ int soa_reload(struct soa *soa, char *err, size_t errlen)
 	memcpy(cfg->control_socket, old->control_socket, sizeof(cfg->control_socket));
 	soa->cfg = cfg;
 	ret = apply_zones(soa) ?: apply_timeouts(soa) ?: apply_nat(soa) ?:
-	      apply_rules(soa) ?: soa_gc_arm(soa);
+	      apply_vms(soa) ?: apply_rules(soa) ?: soa_gc_arm(soa);
 	if (ret) {
 		snprintf(err, errlen, "reload failed part way: %s", strerror(-ret));
 		pr_warn("%s\n", err);
