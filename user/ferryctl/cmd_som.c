@@ -28,6 +28,8 @@ static int call(const char *path, int argc, char **argv, const char *what)
 				what, path);
 		return 1;
 	}
+	if (status && err[0])
+		fprintf(stderr, "ferryctl %s: %s\n", what, err);
 	return status;
 }
 

@@ -32,6 +32,7 @@
 struct soa_mig {
 	struct ferry_mig_done *done;
 	struct ferry_mig_recv *recv;
+	struct ferry_mig_dest dest;	/* the receiver points to it */
 	struct ferry_import_nat nat;
 	bool has_nat;
 	__u8 id[FERRY_MIG_ID_LEN];
@@ -115,11 +116,7 @@ static bool writer_running(const struct soa *soa)
 static void on_prepare(struct soa *soa, struct soa_mig *g,
 		       const struct ferry_migmsg *mm)
 {
-	struct ferry_mig_dest d = {
-		.som_pk = soa->cfg->som_public_key, .host_id = soa->cfg->host_id,
-		.done = g->done, .ct_fd = soa->ct_fd, .config_fd = soa->config_fd,
-		.rulesets_fd = soa->rulesets_fd, .index = &soa->links.ix,
-	};
+	struct ferry_mig_dest *d = &g->dest;
 	struct ferry_mig_result res = {};
 	struct ferry_mig_order o;
 	char err[FERRY_MIG_ERR_MAX];
@@ -138,8 +135,13 @@ static void on_prepare(struct soa *soa, struct soa_mig *g,
 		return;
 	}
 	nat_open(soa, g);
-	d.nat = g->has_nat ? &g->nat : NULL;
-	g->recv = ferry_mig_recv_new(&d, mm->env, mm->env_len, now_s(), &res);
+	*d = (struct ferry_mig_dest){
+		.som_pk = soa->cfg->som_public_key, .host_id = soa->cfg->host_id,
+		.done = g->done, .ct_fd = soa->ct_fd, .config_fd = soa->config_fd,
+		.rulesets_fd = soa->rulesets_fd, .index = &soa->links.ix,
+		.nat = g->has_nat ? &g->nat : NULL,
+	};
+	g->recv = ferry_mig_recv_new(d, mm->env, mm->env_len, now_s(), &res);
 	if (!g->recv) {
 		pr_warn("migration: order refused: %s (%s)\n",
 			ferry_mig_reason_name((unsigned int)res.reason), res.msg);
@@ -164,8 +166,9 @@ static void send_done(struct soa *soa, struct soa_mig *g)
 	mm.accepted = r->count[FERRY_IMPORT_ACCEPTED];
 	for (i = 0; i < FERRY_MIGMSG_NREJECT && i + 1 < FERRY_IMPORT_REASON_MAX; i++)
 		mm.rejected[i] = r->count[i + 1];
-	if (mm.accepted > mm.flows)
-		mm.accepted = mm.flows;
+	/* all or nothing: a failed migration installed none */
+	if (mm.accepted > mm.flows || r->reason)
+		mm.accepted = 0;
 	if (r->reason)
 		pr_warn("migration: failed: %s (%s)\n",
 			ferry_mig_reason_name((unsigned int)r->reason), r->msg);
