@@ -96,7 +96,7 @@ while time.time() < end:
     except socket.timeout:
         pass
 ' & SRV=$!
-sleep 0.3
+wait_for 10 eval 'ip netns exec $SNS ss -ltn | grep -q 198.18.20.1:8080' || fail "server listening"
 ip netns exec $CNS python3 -c '
 import socket, sys, time
 held = []

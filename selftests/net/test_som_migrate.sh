@@ -143,17 +143,24 @@ while time.time() < end:
     except socket.timeout:
         pass
 ' & SRV=$!
-sleep 0.3
+wait_for 10 eval 'ip netns exec $SNS ss -ltn | grep -q 198.18.20.1:8080' || fail "server listening"
 ip netns exec $CNS python3 -c '
 import socket, sys, time
 held = []
 for a, n in (("198.18.10.1", 20), ("198.18.10.2", 20), ("198.18.10.3", 5)):
     for i in range(n):
-        c = socket.create_connection(("198.18.20.1", 8080), timeout=5, source_address=(a, 0))
+        for t in range(50):
+            try:
+                c = socket.create_connection(("198.18.20.1", 8080), timeout=2, source_address=(a, 0))
+                break
+            except OSError as e:
+                print("retry", a, e, file=sys.stderr, flush=True); time.sleep(0.1)
+        else:
+            raise SystemExit("cannot connect from " + a)
         c.sendall(b"x"); held.append(c)
 print("connected", len(held), flush=True)
 time.sleep(120)
-' > "$tmp/client.out" & CLI=$!
+' > "$tmp/client.out" 2>"$tmp/client.log" & CLI=$!
 wait_for 10 grep -q "connected 45" "$tmp/client.out" || fail "45 connections through the source"
 check "source holds 20 flows of VM1, 20 of VM2, 5 of VM3" \
 	[ "$(nflows 1 198.18.10.1)/$(nflows 1 198.18.10.2)/$(nflows 1 198.18.10.3)" = 20/20/5 ]
@@ -223,6 +230,9 @@ check "(b) the source still owns VM2's flows" [ "$(flows_of 1 198.18.10.2)" = "$
 kill -STOP "${AGENTS[2]}"
 migrate --vm 0:198.18.10.2 --from 101 --to 102 --wait > "$tmp/c.out" & w=$!
 wait_for 5 eval 'migrations | grep -q preparing' || fail "(c) migration started"
+out=$(migrate --vm 0:198.18.10.2 --from 101 --to 102 2>&1); rc=$?
+check "(c) a second request for a VM being migrated starts nothing (rc $rc: $out)" \
+	[ $rc = 2 -a -n "$(echo "$out" | grep 'running already')" ]
 kill -KILL "${AGENTS[2]}"; wait "${AGENTS[2]}" 2>/dev/null
 wait $w; rc=$?
 check "(c) killed destination: failed, reason internal (rc $rc: $(cat "$tmp/c.out"))" \
