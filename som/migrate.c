@@ -232,7 +232,6 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 {
 	struct ferry_migmsg mm = { .type = FERRY_MSG_PREPARE };
 	char hex[2 * FERRY_MIG_ID_LEN + 1];
-	__u8 sealed[FERRY_MIG_ORDER_MAX];
 	struct ferry_mig_order o;
 	struct som_mig *m;
 	int src, ret;
@@ -252,9 +251,10 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 	m->deadline_ns = m->t_notify + som->cfg.mig_deadline_ms * NS_PER_MS;
 	ferry_mig_id_random(m->id);
 	order_of(som, m, src, &o);
-	ret = ferry_mig_order_seal(&o, &som->id, som_realtime_ms(), sealed,
-				   sizeof(sealed), &mm.env_len);
-	mm.env = sealed;
+	ret = ferry_mig_order_seal(&o, &som->id, som_realtime_ms(), m->order,
+				   sizeof(m->order), &m->order_len);
+	mm.env = m->order;
+	mm.env_len = m->order_len;
 	if (!ret)
 		ret = send_msg(som, host_conn(som, n->to_host), &mm);
 	if (ret) {
@@ -271,11 +271,9 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 
 static int on_ready(struct som *som, struct som_mig *m)
 {
-	struct ferry_migmsg mm = { .type = FERRY_MSG_UPLOAD };
-	__u8 sealed[FERRY_MIG_ORDER_MAX];
-	struct ferry_mig_order o;
+	struct ferry_migmsg mm = { .type = FERRY_MSG_UPLOAD, .env = m->order,
+				   .env_len = m->order_len };
 	int src = som_host_find(som, m->n.from_host);
-	int ret;
 
 	if (m->phase != SOM_MIG_PREPARING)
 		return -EPROTO;
@@ -283,14 +281,8 @@ static int on_ready(struct som *som, struct som_mig *m)
 		fail(som, m, FERRY_MIG_INTERNAL, "the source is gone");
 		return 0;
 	}
-	/* the same order, sealed again: the source checks the SOM's signature */
-	order_of(som, m, src, &o);
-	ret = ferry_mig_order_seal(&o, &som->id, som_realtime_ms(), sealed,
-				   sizeof(sealed), &mm.env_len);
-	mm.env = sealed;
-	if (!ret)
-		ret = send_msg(som, som->hosts[src].conn, &mm);
-	if (ret) {
+	/* the very order the destination accepted */
+	if (send_msg(som, som->hosts[src].conn, &mm)) {
 		fail(som, m, FERRY_MIG_INTERNAL, "cannot send UPLOAD");
 		return 0;
 	}

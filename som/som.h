@@ -14,6 +14,7 @@
 #include <linux/types.h>
 #include "authkeys.h"
 #include "identity.h"
+#include "migorder.h"
 #include "somproto.h"
 #include "wiresession.h"
 
@@ -128,6 +129,8 @@ struct som_mig {
 	__u64 flows, accepted, rejected, chunks;
 	__u64 t_notify, t_order, t_first, t_installed, t_released;
 	__u64 deadline_ns;
+	__u8 order[FERRY_MIG_ORDER_MAX];	/* sealed: PREPARE and UPLOAD */
+	size_t order_len;
 	int wait_fd, wait_out;		/* a `ferryctl migrate --wait`, or -1 */
 };
 
