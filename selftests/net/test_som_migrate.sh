@@ -13,7 +13,10 @@
 #  (c) destination killed (-9) mid-migration -> failed, table unchanged;
 #  (d) source killed (-9) while uploading -> failed, destination unchanged;
 #  (e) a VM too large for the destination's table -> failed "table-full",
-#      nothing installed.
+#      nothing installed;
+#  (f) the message rules: a TDE's or an unregistered agent's migration
+#      message, or an agent sending the SOM's own PREPARE, closes the
+#      session; a READY for no running migration is ignored.
 # (A replayed order of a finished migration answering "already-done" is
 # proved at the library level by test_mig_transfer.)
 set -u
@@ -69,8 +72,9 @@ ip -n $SNS link set lo up; ip -n $SNS link set s0 up
 ip -n $SNS addr add 198.18.20.1/24 dev s0
 ip -n $SNS route add default via 198.18.20.254
 
-som_key som; som_key tde3
+som_key som; som_key tde3; som_key poke9
 echo "$(pub tde3) tde 3 198.18.50.0/24" > "$tmp/authorized_keys"
+echo "$(pub poke9) soa 109 198.18.50.0/24" >> "$tmp/authorized_keys"
 for i in 1 2; do
 	som_key soa$i
 	echo "$(pub soa$i) soa 10$i 198.18.50.0/24" >> "$tmp/authorized_keys"
@@ -266,3 +270,19 @@ check "(e) nothing installed" dst_unchanged
 migrations
 check "six migrations listed, two done, four failed" \
 	[ "$(migrations | grep -o '"phase": "done"' | wc -l)/$(migrations | grep -o '"phase": "failed"' | wc -l)" = 2/4 ]
+
+# (f) the engine's message rules, with a hand-driven peer (wirepoke)
+poke() {	# poke KEY ROLE HOST_ID MODE...
+	local key=$1 role=$2 host=$3; shift 3
+	ip netns exec "$NS" "$POKE" --connect "$SOM_ADDR:$SOM_PORT" --bind 198.18.50.66 \
+		--key "$tmp/$key.key" --som-key "$(pub som)" --role $role --host-id $host "$@"
+}
+out=$(poke tde3 tde 3 mig 53 2>&1)
+check "(f) a TDE sending DONE is closed (protocol): $out" [ -n "$(echo "$out" | grep 'closed by the SOM: protocol')" ]
+out=$(poke poke9 soa 109 mig 49 2>&1)
+check "(f) READY before REGISTER is closed (protocol): $out" [ -n "$(echo "$out" | grep 'closed by the SOM: protocol')" ]
+out=$(poke poke9 soa 109 mig 48 --register 2>&1)
+check "(f) PREPARE (the SOM's own message) from an agent is closed: $out" [ -n "$(echo "$out" | grep 'closed by the SOM: protocol')" ]
+out=$(poke poke9 soa 109 mig 49 --register 2>&1)
+check "(f) READY for no running migration is ignored, the session kept: $out" \
+	[ -n "$(echo "$out" | grep 'kept open')" -a -n "$(grep 'from host 109 for a migration not running: ignored' "$tmp/som.log")" ]
