@@ -35,7 +35,8 @@ struct soa_mig {
 	struct ferry_mig_dest dest;	/* the receiver points to it */
 	struct ferry_import_nat nat;
 	bool has_nat;
-	__u8 id[FERRY_MIG_ID_LEN];
+	__u8 id[FERRY_MIG_ID_LEN];	/* being received */
+	__u8 up_id[FERRY_MIG_ID_LEN];	/* being uploaded */
 };
 
 static __u64 now_s(void)
@@ -117,23 +118,24 @@ static void on_prepare(struct soa *soa, struct soa_mig *g,
 		       const struct ferry_migmsg *mm)
 {
 	struct ferry_mig_dest *d = &g->dest;
+	__u8 id[FERRY_MIG_ID_LEN] = {};
 	struct ferry_mig_result res = {};
 	struct ferry_mig_order o;
 	char err[FERRY_MIG_ERR_MAX];
 	int reason;
 
-	/* the id, to refuse by: the order's, if it opens at all */
-	memset(g->id, 0, sizeof(g->id));
+	/* the id, to answer with: the order's, if it opens at all */
 	if (!ferry_mig_order_open(mm->env, mm->env_len, soa->cfg->som_public_key,
 				  &o, &reason, err, sizeof(err)))
-		memcpy(g->id, o.id, sizeof(g->id));
+		memcpy(id, o.id, sizeof(id));
 	if (g->recv || writer_running(soa)) {
 		pr_warn("migration: PREPARE refused: %s\n",
 			g->recv ? "a migration is being received" :
 				  "an import is running");
-		send_reason(soa, FERRY_MSG_REFUSED, g->id, FERRY_MIG_INTERNAL);
+		send_reason(soa, FERRY_MSG_REFUSED, id, FERRY_MIG_INTERNAL);
 		return;
 	}
+	memcpy(g->id, id, sizeof(g->id));
 	nat_open(soa, g);
 	*d = (struct ferry_mig_dest){
 		.som_pk = soa->cfg->som_public_key, .host_id = soa->cfg->host_id,
@@ -204,7 +206,7 @@ static int emit(void *ctx, __u32 type, __u64 seq, const __u8 *env, size_t len)
 
 	(void)type;
 	(void)seq;
-	memcpy(mm.id, g->id, sizeof(mm.id));
+	memcpy(mm.id, g->up_id, sizeof(mm.id));
 	return send_msg(soa, &mm);
 }
 
@@ -229,7 +231,7 @@ static void on_upload(struct soa *soa, struct soa_mig *g,
 		/* no id to answer with: the SOM's deadline ends it */
 		return;
 	}
-	memcpy(g->id, o.id, sizeof(g->id));
+	memcpy(g->up_id, o.id, sizeof(g->up_id));
 	ret = ferry_mig_source_run(&s, &res);
 	if (ret) {
 		pr_warn("migration: export failed: %s (%s)\n",
