@@ -527,11 +527,14 @@ int som_mig_control(struct som *som, int argc, char **argv, int conn, int out,
 static void print_json(FILE *f, const struct som_mig *m)
 {
 	char hex[2 * FERRY_MIG_ID_LEN + 1], a[64];
+	const char *c;
 	__u32 i;
 
 	ferry_mig_id_hex(m->id, hex);
-	fprintf(f, "{\"id\": \"%s\", \"vm\": \"%s\", \"zone\": %u, \"addresses\": [",
-		hex, m->n.vm, m->n.zone);
+	fprintf(f, "{\"id\": \"%s\", \"vm\": \"", hex);
+	for (c = m->n.vm; *c; c++)	/* printable ASCII: only these need it */
+		fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+	fprintf(f, "\", \"zone\": %u, \"addresses\": [", m->n.zone);
 	for (i = 0; i < m->n.naddrs; i++) {
 		ferry_wire_addr_format(&m->n.addrs[i], a, sizeof(a));
 		fprintf(f, "%s\"%s\"", i ? ", " : "", a);
