@@ -95,8 +95,8 @@ agent_conf() {	# agent_conf I CT_MAX IFACES...
 }
 agent_conf 1 4096 fwa fwb
 agent_conf 2 40 dstv	# room for VM1 (20) and VM3 (5), not VM2 (20) too
-LOST_MS=5000 som_conf
-printf '[migration]\ndeadline_ms = 1000\n' >> "$tmp/som.conf"
+LOST_MS=10000 som_conf
+printf '[migration]\ndeadline_ms = 4000\n' >> "$tmp/som.conf"
 som_start
 
 start_agent() {	# start_agent I
@@ -237,6 +237,12 @@ wait_for 5 eval 'migrations | grep -q preparing' || fail "(c) migration started"
 out=$(migrate --vm 0:198.18.10.2 --from 101 --to 102 2>&1); rc=$?
 check "(c) a second request for a VM being migrated starts nothing (rc $rc: $out)" \
 	[ $rc = 2 -a -n "$(echo "$out" | grep 'running already')" ]
+id=$(migrations | python3 -c 'import json,sys; print([m for m in json.load(sys.stdin) if m["phase"] == "preparing"][0]["id"])')
+out=$(ip netns exec "$NS" "$POKE" --connect "$SOM_ADDR:$SOM_PORT" --bind 198.18.50.66 \
+	--key "$tmp/poke9.key" --som-key "$(pub som)" --role soa --host-id 109 mig 49 --register --id "$id" 2>&1)
+check "(c) READY from a host not a party to the migration is closed: $out" \
+	[ -n "$(echo "$out" | grep 'closed by the SOM: protocol')" -a -n "$(grep 'from host 109, not a party' "$tmp/som.log")" ]
+check "(c) and the migration goes on waiting" [ -n "$(migrations | grep preparing)" ]
 kill -KILL "${AGENTS[2]}"; wait "${AGENTS[2]}" 2>/dev/null
 wait $w; rc=$?
 check "(c) killed destination: failed, reason internal (rc $rc: $(cat "$tmp/c.out"))" \

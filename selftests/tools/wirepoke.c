@@ -11,8 +11,8 @@
  *            --role soa|tde|N --host-id N [--version MIN:MAX] MODE ...
  *   register [--name N] [--addr A]... [--hold-ms N] [--record FILE]
  *   notify --from H --to H [--vm NAME] [--zone Z] [--vm-addr A]
- *   mig TYPE [--register]   one migration message (zero id, a 1-byte
- *                           payload where one is carried), after REGISTER
+ *   mig TYPE [--register] [--id HEX]   one migration message (a 1-byte
+ *                           payload where one is carried; id 0 by default), after REGISTER
  *                           if asked: "kept open" or what the SOM did
  *   storm N                 N heartbeats at once after registering
  *   oversize-after          a frame header over 1 MiB after the handshake
@@ -373,12 +373,28 @@ static int mode_mig(int argc, char **argv)
 	static const __u8 one = 1;
 	struct ferry_migmsg m = { .env = &one, .env_len = 1, .reason = 1 };
 	__u8 buf[256];
+	bool reg = false;
 	struct honest h;
-	int len;
+	unsigned int b;
+	int i, j, len;
 
 	if (argc < 2)
 		die("mig: TYPE");
 	m.type = (__u8)atoi(argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--register")) {
+			reg = true;
+		} else if (!strcmp(argv[i], "--id") && i + 1 < argc &&
+			   strlen(argv[i + 1]) == 2 * FERRY_MIGMSG_ID_LEN) {
+			for (j = 0, i++; j < FERRY_MIGMSG_ID_LEN; j++) {
+				if (sscanf(argv[i] + 2 * j, "%2x", &b) != 1)
+					die("mig: --id: not hex");
+				m.id[j] = (__u8)b;
+			}
+		} else {
+			die("mig: unknown option");
+		}
+	}
 	if (m.type == FERRY_MSG_DONE)
 		m.reason = 0;
 	snprintf(p.name, sizeof(p.name), "poke%u", o.host_id);
@@ -386,7 +402,7 @@ static int mode_mig(int argc, char **argv)
 	len = ferry_migmsg_encode(&m, buf, sizeof(buf));
 	if (len < 0 || honest_start(&h, NULL))
 		return 1;
-	if (argc > 2 && !strcmp(argv[2], "--register") && send_register(&h, &p))
+	if (reg && send_register(&h, &p))
 		return 1;
 	ferry_session_send(&h.s, m.type, buf, (size_t)len);
 	flush(&h);
