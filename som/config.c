@@ -171,6 +171,8 @@ static const struct key_def keys[] = {
 	{ "limits", "frames_per_second", set_u32, OFF(frames_per_second), 1, 1000000, false },
 	{ "limits", "handshake_timeout_ms", set_u32, OFF(handshake_timeout_ms), 10, 600000, false },
 	{ "limits", "max_notifications", set_u32, OFF(max_notifications), 1, 65536, false },
+	{ "migration", "deadline_ms", set_u32, OFF(mig_deadline_ms), 100, MS_MAX, false },
+	{ "migration", "max_migrations", set_u32, OFF(max_migrations), 1, 65536, false },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -181,8 +183,9 @@ static int handler(void *user, const char *section, const char *name,
 	struct parse *p = user;
 	size_t i;
 
-	if (strcmp(section, "som") && strcmp(section, "limits"))
-		return !line_err(p, p->line, "unknown section [%s] (expected [som] or [limits])",
+	if (strcmp(section, "som") && strcmp(section, "limits") &&
+	    strcmp(section, "migration"))
+		return !line_err(p, p->line, "unknown section [%s] (expected [som], [limits] or [migration])",
 				 section);
 	for (i = 0; i < NKEYS; i++)
 		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
@@ -250,6 +253,8 @@ static void defaults(struct som_config *cfg)
 	cfg->frames_per_second = 1000;
 	cfg->handshake_timeout_ms = 5000;
 	cfg->max_notifications = 64;
+	cfg->mig_deadline_ms = 10000;
+	cfg->max_migrations = 256;
 }
 
 static int end_of_file(struct parse *p)

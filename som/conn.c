@@ -70,8 +70,10 @@ void som_conn_close(struct som *som, struct som_conn *c, int reason,
 		ferry_session_close(&c->s, (__u8)reason);
 	c->closing = true;
 	som_conn_flush(som, c);
-	if (c->host >= 0)
+	if (c->host >= 0) {
+		som_mig_conn_gone(som, c);
 		som_host_gone(som, c, why);
+	}
 	som_source_done(som, c);
 	som_loop_del(som, &c->w);
 	shutdown(c->w.fd, SHUT_WR);
@@ -193,6 +195,11 @@ static int on_msg(void *ctx, __u8 type, const __u8 *msg, size_t len)
 	case FERRY_MSG_NOTIFY:
 		return on_notify(m, msg, len);
 	default:
+		if (ferry_migmsg_type(type)) {
+			ret = som_mig_msg(m->som, m->c, type, msg, len, m->why,
+					  sizeof(m->why));
+			return ret ? msg_fail(m, FERRY_REASON_PROTOCOL, ret) : 0;
+		}
 		snprintf(m->why, sizeof(m->why), "unexpected message type %u", type);
 		return msg_fail(m, FERRY_REASON_PROTOCOL, -EPROTO);
 	}

@@ -162,9 +162,22 @@ static void run_child(struct som *som, struct ferry_ctl_req *req, int conn)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	status = som_print_status(som, req->fds[1]);
+	if (!strcmp(req->argv[1], "migrations"))
+		status = som_print_migrations(som, req->fds[1], req->argc == 3);
+	else
+		status = som_print_status(som, req->fds[1]);
 	ferry_ctl_reply(conn, status, NULL);
 	_exit(status);
+}
+
+static bool known(const struct ferry_ctl_req *req)
+{
+	if (req->argc < 2 || strcmp(req->argv[0], "som"))
+		return false;
+	if (req->argc == 2 && !strcmp(req->argv[1], "status"))
+		return true;
+	return !strcmp(req->argv[1], "migrations") &&
+	       (req->argc == 2 || (req->argc == 3 && !strcmp(req->argv[2], "--json")));
 }
 
 void som_control_request(struct som *som, struct som_watch *w)
@@ -187,9 +200,25 @@ void som_control_request(struct som *som, struct som_watch *w)
 		done(som, w);
 		return;
 	}
-	if (req.argc != 2 || strcmp(req.argv[0], "som") ||
-	    strcmp(req.argv[1], "status")) {
-		ferry_ctl_reply(w->fd, 2, "the SOM answers 'som status' only");
+	if (req.argc >= 1 && !strcmp(req.argv[0], "migrate")) {
+		ret = som_mig_control(som, req.argc, req.argv, w->fd, req.fds[1],
+				      err, sizeof(err));
+		if (ret < 0)
+			ferry_ctl_reply(w->fd, 2, err);
+		else if (!ret)
+			ferry_ctl_reply(w->fd, 0, NULL);
+		ferry_ctl_req_close(&req);
+		if (ret == 1) {		/* answered when the migration ends */
+			som_loop_del(som, w);
+			free(w);
+		} else {
+			done(som, w);
+		}
+		return;
+	}
+	if (!known(&req)) {
+		ferry_ctl_reply(w->fd, 2, "the SOM answers 'som status', "
+			       "'som migrations [--json]' and 'migrate' only");
 	} else {
 		fflush(stderr);
 		pid = fork();

@@ -113,7 +113,10 @@ static void dispatch(struct som *som, const struct epoll_event *e)
 		break;
 	case SOM_EV_TICK:
 		if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		{
 			som_conns_tick(som);
+			som_mig_tick(som);
+		}
 		break;
 	case SOM_EV_LISTEN:
 		som_accept(som, w);

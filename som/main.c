@@ -35,6 +35,9 @@ static int setup(struct som *som)
 	som->notices = calloc(som->cfg.max_notifications, sizeof(*som->notices));
 	if (!som->notices)
 		return -ENOMEM;
+	som->migs = calloc(som->cfg.max_migrations, sizeof(*som->migs));
+	if (!som->migs)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -84,5 +87,6 @@ int main(int argc, char **argv)
 	ferry_identity_wipe(&som.id);
 	free(som.hosts);
 	free(som.notices);
+	som_mig_free(&som);
 	return ret ? 1 : 0;
 }

@@ -160,7 +160,7 @@ void som_notice_add(struct som *som, struct som_conn *c,
 		    const struct ferry_notify *n)
 {
 	struct som_notice *e = &som->notices[som->notice_next];
-	char addr[64] = "-";
+	char addr[64] = "-", why[SOM_ERR_MAX];
 
 	e->n = *n;
 	e->tde_host = ferry_session_peer(&c->s)->host_id;
@@ -173,6 +173,8 @@ void som_notice_add(struct som *som, struct som_conn *c,
 	if (n->naddrs)
 		ferry_wire_addr_format(&n->addrs[0], addr, sizeof(addr));
 	pr_info("notify from TDE %u: vm '%s' zone %u address %s moved from host %u "
-		"to host %u (migration engine not there yet: kept)\n", e->tde_host,
-		n->vm, n->zone, addr, n->from_host, n->to_host);
+		"to host %u\n", e->tde_host, n->vm, n->zone, addr, n->from_host,
+		n->to_host);
+	if (som_mig_start(som, n, why, sizeof(why)) < 0)
+		pr_warn("notify from TDE %u: no migration: %s\n", e->tde_host, why);
 }

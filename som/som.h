@@ -14,6 +14,7 @@
 #include <linux/types.h>
 #include "authkeys.h"
 #include "identity.h"
+#include "migorder.h"
 #include "somproto.h"
 #include "wiresession.h"
 
@@ -40,6 +41,9 @@ struct som_config {
 	__u32 frames_per_second;	/* per peer */
 	__u32 handshake_timeout_ms;	/* also bounds a partly received frame */
 	__u32 max_notifications;	/* kept for `ferryctl som status` */
+	/* [migration] */
+	__u32 mig_deadline_ms;		/* notify to installed, at most */
+	__u32 max_migrations;		/* kept for `ferryctl som migrations` */
 };
 
 int som_config_read(const char *path, struct som_config *cfg, char *err,
@@ -107,6 +111,29 @@ struct som_notice {
 	__u64 received_ms;
 };
 
+enum som_mig_phase {
+	SOM_MIG_PREPARING,	/* PREPARE sent, waiting for READY */
+	SOM_MIG_UPLOADING,	/* UPLOAD sent, waiting for the first DATA */
+	SOM_MIG_INSTALLING,	/* DATA relayed, waiting for DONE */
+	SOM_MIG_DONE,
+	SOM_MIG_FAILED,
+};
+
+/* One migration (migrate.c): its times are monotonic ns, 0: not reached. */
+struct som_mig {
+	__u8 id[16];
+	struct ferry_notify n;
+	enum som_mig_phase phase;
+	int reason;			/* enum ferry_mig_reason */
+	char why[128];
+	__u64 flows, accepted, rejected, chunks;
+	__u64 t_notify, t_order, t_first, t_installed, t_released;
+	__u64 deadline_ns;
+	__u8 order[FERRY_MIG_ORDER_MAX];	/* sealed: PREPARE and UPLOAD */
+	size_t order_len;
+	int wait_fd, wait_out;		/* a `ferryctl migrate --wait`, or -1 */
+};
+
 struct som {
 	const char *config_path;
 	struct som_config cfg;
@@ -129,6 +156,9 @@ struct som {
 	struct som_notice *notices;
 	__u32 notice_next, notice_count;
 	__u64 notices_total;
+	/* migrations, oldest first; finished ones beyond max are dropped */
+	struct som_mig *migs;
+	__u32 nmigs;
 	/* figures */
 	__u64 handshakes, refusals, limit_drops;
 	__u64 started_ms;
@@ -162,6 +192,18 @@ void som_notice_add(struct som *som, struct som_conn *c,
 int som_host_find(const struct som *som, __u32 host_id);
 int som_host_put(struct som *som, const struct ferry_host_profile *p,
 		 const __u8 pk[FERRY_WIRE_KEY_LEN], __u64 registered_ms);
+
+/* migrate.c */
+int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
+		  size_t errlen);
+int som_mig_msg(struct som *som, struct som_conn *c, __u8 type,
+		const __u8 *msg, size_t len, char *why, size_t whylen);
+void som_mig_conn_gone(struct som *som, struct som_conn *c);
+void som_mig_tick(struct som *som);
+int som_mig_control(struct som *som, int argc, char **argv, int conn, int out,
+		    char *err, size_t errlen);
+int som_print_migrations(const struct som *som, int fd, bool json);
+void som_mig_free(struct som *som);
 
 /* journal.c */
 int som_journal_open(struct som *som);

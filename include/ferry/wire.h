@@ -49,6 +49,16 @@ enum ferry_msg_type {
 	FERRY_MSG_REGISTERED = 33,	/* SOM -> SOA: registration accepted */
 	FERRY_MSG_HEARTBEAT = 34,	/* SOA -> SOM: alive, current load */
 	FERRY_MSG_NOTIFY = 40,		/* TDE -> SOM: a VM moved (IF(M,T) F1) */
+	/* migration orchestration (IF(M,A) F3, draft Figure 3) */
+	FERRY_MSG_PREPARE = 48,		/* SOM -> destination: the order */
+	FERRY_MSG_READY = 49,		/* destination -> SOM: order accepted */
+	FERRY_MSG_REFUSED = 50,		/* destination -> SOM: order refused */
+	FERRY_MSG_UPLOAD = 51,		/* SOM -> source: the order */
+	FERRY_MSG_DATA = 52,		/* source -> SOM -> destination: envelope */
+	FERRY_MSG_DONE = 53,		/* destination -> SOM: the result */
+	FERRY_MSG_RELEASE = 54,		/* SOM -> source: installed there */
+	FERRY_MSG_ABORT = 55,		/* SOM -> either: migration ended */
+	FERRY_MSG_UPLOAD_FAILED = 56,	/* source -> SOM: cannot export */
 	FERRY_MSG_MAX = 255,
 };
 

@@ -3,7 +3,8 @@
 # the control protocol's handshake, channel throughput and latency
 # (bench_channel), moving state between real maps (bench_handover), the
 # migration payload (bench_mig), the handshakes per second of a running
-# ferry-som over loopback (bench_som.sh),
+# ferry-som over loopback (bench_som.sh), a migration end to end through
+# ferry-som between two agents (bench_mig_e2e.sh),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
 # `make test`: they measure, they do not judge. Needs root.
@@ -71,4 +72,5 @@ bench: all
 	$(Q)$(BENCH_HANDOVER)
 	$(Q)$(BENCH_MIG)
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_som.sh
+	$(Q)BUILD=$(BUILD) selftests/bench/bench_mig_e2e.sh
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh

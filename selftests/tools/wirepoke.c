@@ -11,6 +11,9 @@
  *            --role soa|tde|N --host-id N [--version MIN:MAX] MODE ...
  *   register [--name N] [--addr A]... [--hold-ms N] [--record FILE]
  *   notify --from H --to H [--vm NAME] [--zone Z] [--vm-addr A]
+ *   mig TYPE [--register] [--id HEX]   one migration message (a 1-byte
+ *                           payload where one is carried; id 0 by default), after REGISTER
+ *                           if asked: "kept open" or what the SOM did
  *   storm N                 N heartbeats at once after registering
  *   oversize-after          a frame header over 1 MiB after the handshake
  *   partial-after           3 bytes of a frame after the handshake, held
@@ -358,6 +361,55 @@ static int mode_notify(int argc, char **argv)
 	ferry_session_close(&h.s, FERRY_REASON_OK);
 	if (pump(&h, NULL, o.timeout_ms) == 0 && ferry_session_reason(&h.s) == 0)
 		printf("notified\n");
+	return 0;
+}
+
+static int mode_mig(int argc, char **argv)
+{
+	struct ferry_host_profile p = {
+		.host_id = o.host_id, .functions = FERRY_FN_FIREWALL,
+		.schema_min = 1, .schema_max = 1, .capacity = 4096, .naddrs = 1,
+	};
+	static const __u8 one = 1;
+	struct ferry_migmsg m = { .env = &one, .env_len = 1, .reason = 1 };
+	__u8 buf[256];
+	bool reg = false;
+	struct honest h;
+	unsigned int b;
+	int i, j, len;
+
+	if (argc < 2)
+		die("mig: TYPE");
+	m.type = (__u8)atoi(argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--register")) {
+			reg = true;
+		} else if (!strcmp(argv[i], "--id") && i + 1 < argc &&
+			   strlen(argv[i + 1]) == 2 * FERRY_MIGMSG_ID_LEN) {
+			for (j = 0, i++; j < FERRY_MIGMSG_ID_LEN; j++) {
+				if (sscanf(argv[i] + 2 * j, "%2x", &b) != 1)
+					die("mig: --id: not hex");
+				m.id[j] = (__u8)b;
+			}
+		} else {
+			die("mig: unknown option");
+		}
+	}
+	if (m.type == FERRY_MSG_DONE)
+		m.reason = 0;
+	snprintf(p.name, sizeof(p.name), "poke%u", o.host_id);
+	wire_addr("198.18.0.1", &p.addrs[0]);
+	len = ferry_migmsg_encode(&m, buf, sizeof(buf));
+	if (len < 0 || honest_start(&h, NULL))
+		return 1;
+	if (reg && send_register(&h, &p))
+		return 1;
+	ferry_session_send(&h.s, m.type, buf, (size_t)len);
+	flush(&h);
+	if (pump(&h, NULL, 1000))
+		return 1;
+	printf("kept open\n");
+	end(&h);
 	return 0;
 }
 
@@ -808,6 +860,8 @@ int main(int argc, char **argv)
 		return mode_notify(argc, argv);
 	if (!strcmp(mode, "handshakes"))
 		return mode_handshakes(argc, argv);
+	if (!strcmp(mode, "mig"))
+		return mode_mig(argc, argv);
 	if (!strcmp(mode, "storm"))
 		return mode_storm(argc, argv);
 	if (!strcmp(mode, "oversize-after"))

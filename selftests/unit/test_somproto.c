@@ -5,7 +5,8 @@
  * enforces beyond the schema: record type in key 0, host id not 0,
  * address entries of 17 bytes with family 4 or 6, an empty schema range,
  * heartbeat below the lost timeout, a VM with no identity, a move from a
- * host to itself, truncation and trailing bytes.
+ * host to itself, truncation and trailing bytes. The migration messages
+ * (PREPARE .. UPLOAD_FAILED): round trips and their own rules.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -198,6 +199,114 @@ static void test_notify(void **state)
 	assert_int_equal(ferry_notify_decode(buf, (size_t)len, &q, err, sizeof(err)), -EBADMSG);
 }
 
+/* Every migration message round-trips with exactly its fields. */
+static void test_migmsg_round_trip(void **state)
+{
+	static const __u8 types[] = {
+		FERRY_MSG_PREPARE, FERRY_MSG_READY, FERRY_MSG_REFUSED,
+		FERRY_MSG_UPLOAD, FERRY_MSG_DATA, FERRY_MSG_DONE,
+		FERRY_MSG_RELEASE, FERRY_MSG_ABORT, FERRY_MSG_UPLOAD_FAILED,
+	};
+	static const __u8 env[300] = { 1, 2, 3 };
+	struct ferry_migmsg m, q;
+	__u8 buf[1024];
+	char err[256];
+	unsigned int i;
+	int len;
+
+	for (i = 0; i < sizeof(types); i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = types[i];
+		memset(m.id, 0xa0 + i, sizeof(m.id));
+		m.env = env;
+		m.env_len = sizeof(env);
+		m.reason = FERRY_MIG_EXPIRED;
+		m.flows = 10;
+		m.accepted = 7;
+		m.rejected[0] = 2;
+		m.rejected[4] = 1ull << 40;
+		assert_true(ferry_migmsg_type(types[i]));
+		len = ferry_migmsg_encode(&m, buf, sizeof(buf));
+		assert_true(len > 0);
+		assert_int_equal(ferry_migmsg_decode(types[i], buf, (size_t)len, &q,
+						     err, sizeof(err)), 0);
+		assert_int_equal(q.type, types[i]);
+		if (types[i] == FERRY_MSG_PREPARE || types[i] == FERRY_MSG_UPLOAD ||
+		    types[i] == FERRY_MSG_DATA) {
+			assert_int_equal(q.env_len, sizeof(env));
+			assert_memory_equal(q.env, env, sizeof(env));
+		} else {
+			assert_null(q.env);
+		}
+		if (types[i] != FERRY_MSG_PREPARE && types[i] != FERRY_MSG_UPLOAD)
+			assert_memory_equal(q.id, m.id, sizeof(m.id));
+		if (types[i] == FERRY_MSG_DONE) {
+			assert_int_equal(q.flows, 10);
+			assert_int_equal(q.accepted, 7);
+			assert_memory_equal(q.rejected, m.rejected, sizeof(m.rejected));
+		}
+		/* another type's decoder refuses it; truncated and trailing too */
+		assert_int_equal(ferry_migmsg_decode(types[(i + 1) % sizeof(types)], buf,
+						     (size_t)len, &q, err, sizeof(err)),
+				 -EBADMSG);
+		assert_int_equal(ferry_migmsg_decode(types[i], buf, (size_t)len - 1, &q,
+						     err, sizeof(err)), -EBADMSG);
+		buf[len] = 0xc0;
+		assert_int_equal(ferry_migmsg_decode(types[i], buf, (size_t)len + 1, &q,
+						     err, sizeof(err)), -EBADMSG);
+	}
+	assert_false(ferry_migmsg_type(FERRY_MSG_NOTIFY));
+	assert_false(ferry_migmsg_type(57));
+	m.type = FERRY_MSG_NOTIFY;
+	assert_int_equal(ferry_migmsg_encode(&m, buf, sizeof(buf)), -EINVAL);
+}
+
+/* The rules beyond the schema: failure reasons, counts, sizes, the id. */
+static void test_migmsg_rules(void **state)
+{
+	struct ferry_migmsg m = { .type = FERRY_MSG_ABORT }, q;
+	__u8 buf[1024];
+	char err[256];
+	int len;
+
+	/* a failure message with reason 0 (ok) */
+	len = ferry_migmsg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_ABORT, buf, (size_t)len, &q,
+					     err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "reason: 0"));
+	/* a reason past the last one */
+	m.reason = FERRY_MIG_REASON_MAX + 1;
+	len = ferry_migmsg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_ABORT, buf, (size_t)len, &q,
+					     err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "reason"));
+	/* DONE accepting more flows than it had */
+	memset(&m, 0, sizeof(m));
+	m.type = FERRY_MSG_DONE;
+	m.flows = 3;
+	m.accepted = 4;
+	len = ferry_migmsg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_DONE, buf, (size_t)len, &q,
+					     err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "accepted: 4 of 3"));
+	/* an empty order, DATA without bytes */
+	m.type = FERRY_MSG_PREPARE;
+	m.env_len = 0;
+	m.env = buf + 512;
+	len = ferry_migmsg_encode(&m, buf, 512);
+	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_PREPARE, buf, (size_t)len, &q,
+					     err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "order"));
+	m.type = FERRY_MSG_DATA;
+	len = ferry_migmsg_encode(&m, buf, 512);
+	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_DATA, buf, (size_t)len, &q,
+					     err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "envelope"));
+	/* a buffer too small */
+	m.type = FERRY_MSG_READY;
+	assert_int_equal(ferry_migmsg_encode(&m, buf, 8), -ENOSPC);
+}
+
 static void test_format(void **state)
 {
 	char buf[64];
@@ -218,6 +327,8 @@ int main(void)
 		cmocka_unit_test(test_register_rules),
 		cmocka_unit_test(test_registered),
 		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_migmsg_round_trip),
+		cmocka_unit_test(test_migmsg_rules),
 		cmocka_unit_test(test_format),
 	};
 

@@ -12,33 +12,80 @@
 
 #define SOM_SOCKET_DEFAULT	FERRY_CTL_RUN_DIR "/som.sock"
 
+static int call(const char *path, int argc, char **argv, const char *what)
+{
+	char err[256];
+	int status, ret;
+
+	fflush(stdout);
+	ret = ferry_ctl_call(path, argc, argv, &status, err, sizeof(err));
+	if (ret) {
+		if (err[0])
+			fprintf(stderr, "ferryctl %s: %s (is ferry-som running? see --som-socket)\n",
+				what, err);
+		else
+			fprintf(stderr, "ferryctl %s: %s: no SOM serves this socket\n",
+				what, path);
+		return 1;
+	}
+	if (status && err[0])
+		fprintf(stderr, "ferryctl %s: %s\n", what, err);
+	return status;
+}
+
 int cmd_som(int argc, char **argv)
 {
 	const char *path = SOM_SOCKET_DEFAULT;
-	char *args[] = { "som", "status", NULL };
-	char err[256];
-	int i, status, ret;
+	char *args[] = { "som", NULL, NULL, NULL };
+	int i, n = 2;
 
-	if (argc < 2 || strcmp(argv[1], "status"))
+	if (argc < 2 || (strcmp(argv[1], "status") && strcmp(argv[1], "migrations")))
 		goto usage;
+	args[1] = argv[1];
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--som-socket") && i + 1 < argc)
 			path = argv[++i];
+		else if (!strcmp(argv[i], "--json") && !strcmp(argv[1], "migrations"))
+			args[n++] = "--json";
 		else
 			goto usage;
 	}
-	fflush(stdout);
-	ret = ferry_ctl_call(path, 2, args, &status, err, sizeof(err));
-	if (ret) {
-		if (err[0])
-			fprintf(stderr, "ferryctl som: %s (is ferry-som running? see --som-socket)\n",
-				err);
-		else
-			fprintf(stderr, "ferryctl som: %s: no SOM serves this socket\n", path);
-		return 1;
-	}
-	return status;
+	return call(path, n, args, "som");
 usage:
-	fprintf(stderr, "usage: ferryctl som status [--som-socket PATH]\n");
+	fprintf(stderr, "usage: ferryctl som status [--som-socket PATH]\n"
+		"       ferryctl som migrations [--json] [--som-socket PATH]\n");
+	return 2;
+}
+
+/*
+ * ferryctl migrate --vm ZONE:ADDR[,ADDR...] --from HOSTID --to HOSTID
+ * [--wait] [--som-socket PATH]: the SOM checks the arguments and starts the
+ * migration; with --wait it answers when the migration ends (exit 0: done).
+ */
+int cmd_migrate(int argc, char **argv)
+{
+	const char *path = SOM_SOCKET_DEFAULT;
+	char *args[FERRY_CTL_ARGS_MAX + 1] = { "migrate" };
+	int i, n = 1;
+
+	for (i = 1; i < argc && n < 9; i++) {
+		if (!strcmp(argv[i], "--som-socket") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strcmp(argv[i], "--wait"))
+			args[n++] = argv[i];
+		else if (i + 1 < argc && (!strcmp(argv[i], "--vm") ||
+					  !strcmp(argv[i], "--from") ||
+					  !strcmp(argv[i], "--to"))) {
+			args[n++] = argv[i];
+			args[n++] = argv[++i];
+		} else
+			goto usage;
+	}
+	if (i < argc)
+		goto usage;
+	return call(path, n, args, "migrate");
+usage:
+	fprintf(stderr, "usage: ferryctl migrate --vm ZONE:ADDR[,ADDR...] --from HOSTID "
+		"--to HOSTID [--wait] [--som-socket PATH]\n");
 	return 2;
 }

@@ -54,7 +54,11 @@ static const struct ferryctl_command commands[] = {
 	{ "keygen", cmd_keygen, 0,
 	  "keygen --out PATH: an Ed25519 identity, PATH (0600) and PATH.pub" },
 	{ "som", cmd_som, 0,
-	  "som status [--som-socket PATH]: the SOM's registry (default /run/ferry/som.sock)" },
+	  "som status | som migrations [--json] [--som-socket PATH]: the SOM's registry "
+	  "and migrations (default /run/ferry/som.sock)" },
+	{ "migrate", cmd_migrate, 0,
+	  "migrate --vm ZONE:ADDR[,ADDR...] --from HOSTID --to HOSTID [--wait] "
+	  "[--som-socket PATH]: the SOM moves the VM's flows" },
 	{ "log", cmd_log, 0,
 	  "log [--count N] [--timeout SECONDS]: events of rules marked 'log'" },
 };

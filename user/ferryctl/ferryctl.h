@@ -19,6 +19,7 @@ int cmd_import(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_som(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /* --instance NAME, shared by all commands; "default" if not given. */
 extern const char *ferryctl_instance;

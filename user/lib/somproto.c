@@ -347,3 +347,170 @@ bool ferry_profile_same(const struct ferry_host_profile *a,
 	       a->functions == b->functions && a->schema_min == b->schema_min &&
 	       a->schema_max == b->schema_max && a->capacity == b->capacity;
 }
+
+/* The migration messages: a schema per shape (somproto.h lists them). */
+static const struct ferry_mpk_field mig_env_fields[] = {
+	{ "type", FERRY_MPK_UINT, 0, 255 },
+	{ "order", FERRY_MPK_BIN, 1, FERRY_MIGMSG_ENV_MAX },
+};
+
+static const struct ferry_mpk_field mig_id_fields[] = {
+	{ "type", FERRY_MPK_UINT, 0, 255 },
+	{ "id", FERRY_MPK_BIN, FERRY_MIGMSG_ID_LEN, FERRY_MIGMSG_ID_LEN },
+};
+
+static const struct ferry_mpk_field mig_reason_fields[] = {
+	{ "type", FERRY_MPK_UINT, 0, 255 },
+	{ "id", FERRY_MPK_BIN, FERRY_MIGMSG_ID_LEN, FERRY_MIGMSG_ID_LEN },
+	{ "reason", FERRY_MPK_UINT, 0, FERRY_MIG_REASON_MAX },
+};
+
+static const struct ferry_mpk_field mig_data_fields[] = {
+	{ "type", FERRY_MPK_UINT, 0, 255 },
+	{ "id", FERRY_MPK_BIN, FERRY_MIGMSG_ID_LEN, FERRY_MIGMSG_ID_LEN },
+	{ "envelope", FERRY_MPK_BIN, 1, FERRY_MIGMSG_ENV_MAX },
+};
+
+static const struct ferry_mpk_field mig_done_fields[] = {
+	{ "type", FERRY_MPK_UINT, 0, 255 },
+	{ "id", FERRY_MPK_BIN, FERRY_MIGMSG_ID_LEN, FERRY_MIGMSG_ID_LEN },
+	{ "reason", FERRY_MPK_UINT, 0, FERRY_MIG_REASON_MAX },
+	{ "flows", FERRY_MPK_UINT, 0, U64 },
+	{ "accepted", FERRY_MPK_UINT, 0, U64 },
+	{ "rejected", FERRY_MPK_BIN, 8 * FERRY_MIGMSG_NREJECT,
+	  8 * FERRY_MIGMSG_NREJECT },
+};
+
+struct mig_shape {
+	const struct ferry_mpk_field *fields;
+	unsigned int n;
+};
+
+static int mig_shape(__u8 type, struct mig_shape *sh)
+{
+	switch (type) {
+	case FERRY_MSG_PREPARE:
+	case FERRY_MSG_UPLOAD:
+		*sh = (struct mig_shape){ mig_env_fields, NFIELDS(mig_env_fields) };
+		return 0;
+	case FERRY_MSG_READY:
+	case FERRY_MSG_RELEASE:
+		*sh = (struct mig_shape){ mig_id_fields, NFIELDS(mig_id_fields) };
+		return 0;
+	case FERRY_MSG_REFUSED:
+	case FERRY_MSG_ABORT:
+	case FERRY_MSG_UPLOAD_FAILED:
+		*sh = (struct mig_shape){ mig_reason_fields,
+					  NFIELDS(mig_reason_fields) };
+		return 0;
+	case FERRY_MSG_DATA:
+		*sh = (struct mig_shape){ mig_data_fields, NFIELDS(mig_data_fields) };
+		return 0;
+	case FERRY_MSG_DONE:
+		*sh = (struct mig_shape){ mig_done_fields, NFIELDS(mig_done_fields) };
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+bool ferry_migmsg_type(__u8 type)
+{
+	struct mig_shape sh;
+
+	return !mig_shape(type, &sh);
+}
+
+int ferry_migmsg_encode(const struct ferry_migmsg *m, __u8 *buf, size_t size)
+{
+	__u8 rej[8 * FERRY_MIGMSG_NREJECT];
+	struct ferry_mpk_buf b;
+	struct mig_shape sh;
+	unsigned int i, j;
+
+	if (mig_shape(m->type, &sh))
+		return -EINVAL;
+	ferry_mpk_init(&b, buf, size);
+	ferry_mpk_put_map(&b, sh.n);
+	ferry_mpk_put_uint(&b, 0);
+	ferry_mpk_put_uint(&b, m->type);
+	if (sh.fields == mig_env_fields) {
+		ferry_mpk_put_uint(&b, 1);
+		ferry_mpk_put_bin(&b, m->env, (__u32)m->env_len);
+		return finish(&b);
+	}
+	ferry_mpk_put_uint(&b, 1);
+	ferry_mpk_put_bin(&b, m->id, FERRY_MIGMSG_ID_LEN);
+	if (sh.fields == mig_data_fields) {
+		ferry_mpk_put_uint(&b, 2);
+		ferry_mpk_put_bin(&b, m->env, (__u32)m->env_len);
+	}
+	if (sh.fields == mig_reason_fields || sh.fields == mig_done_fields) {
+		ferry_mpk_put_uint(&b, 2);
+		ferry_mpk_put_uint(&b, m->reason);
+	}
+	if (sh.fields == mig_done_fields) {
+		ferry_mpk_put_uint(&b, 3);
+		ferry_mpk_put_uint(&b, m->flows);
+		ferry_mpk_put_uint(&b, 4);
+		ferry_mpk_put_uint(&b, m->accepted);
+		for (i = 0; i < FERRY_MIGMSG_NREJECT; i++)
+			for (j = 0; j < 8; j++)
+				rej[i * 8 + j] = (__u8)(m->rejected[i] >> (56 - 8 * j));
+		ferry_mpk_put_uint(&b, 5);
+		ferry_mpk_put_bin(&b, rej, sizeof(rej));
+	}
+	return finish(&b);
+}
+
+static int mig_fill(const struct mig_shape *sh, const struct ferry_mpk_value *v,
+		    struct ferry_migmsg *m, char *err, size_t errlen)
+{
+	unsigned int i, j;
+
+	if (sh->fields == mig_env_fields) {
+		m->env = v[1].bin;
+		m->env_len = v[1].len;
+		return 0;
+	}
+	memcpy(m->id, v[1].bin, FERRY_MIGMSG_ID_LEN);
+	if (sh->fields == mig_data_fields) {
+		m->env = v[2].bin;
+		m->env_len = v[2].len;
+	}
+	if (sh->fields == mig_reason_fields && !v[2].u)
+		return bad(err, errlen, "reason: 0 (ok) in a failure message");
+	if (sh->fields == mig_reason_fields || sh->fields == mig_done_fields)
+		m->reason = (__u32)v[2].u;
+	if (sh->fields != mig_done_fields)
+		return 0;
+	m->flows = v[3].u;
+	m->accepted = v[4].u;
+	for (i = 0; i < FERRY_MIGMSG_NREJECT; i++)
+		for (j = 0; j < 8; j++)
+			m->rejected[i] = m->rejected[i] << 8 | v[5].bin[i * 8 + j];
+	if (m->accepted > m->flows)
+		return bad(err, errlen, "accepted: %llu of %llu flows",
+			   (unsigned long long)m->accepted,
+			   (unsigned long long)m->flows);
+	return 0;
+}
+
+int ferry_migmsg_decode(__u8 type, const __u8 *msg, size_t len,
+			struct ferry_migmsg *m, char *err, size_t errlen)
+{
+	struct ferry_mpk_value v[FERRY_MPK_MAX_FIELDS];
+	struct mig_shape sh;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	if (mig_shape(type, &sh))
+		return bad(err, errlen, "type: %u is not a migration message", type);
+	if (ferry_mpk_decode(msg, len, sh.fields, sh.n, v, err, errlen))
+		return -EBADMSG;
+	ret = check_type(&v[0], type, err, errlen);
+	if (ret)
+		return ret;
+	m->type = type;
+	return mig_fill(&sh, v, m, err, errlen);
+}

@@ -71,6 +71,36 @@ int ferry_notify_encode(const struct ferry_notify *n, __u8 *buf, size_t size);
 int ferry_notify_decode(const __u8 *msg, size_t len, struct ferry_notify *n,
 			char *err, size_t errlen);
 
+/*
+ * The migration orchestration messages (docs/protocol.md section 12): one
+ * struct for all nine; which fields a type carries:
+ *	PREPARE, UPLOAD		env (the sealed order)
+ *	READY, RELEASE		id
+ *	REFUSED, ABORT, UPLOAD_FAILED	id, reason (1..FERRY_MIG_REASON_MAX)
+ *	DATA			id, env (a CHUNK or COMMIT envelope)
+ *	DONE			id, reason, flows, accepted, rejected[]
+ * env points into the decoded buffer. Encoders return the length or
+ * -ENOSPC (-EINVAL for a type that is not one of them).
+ */
+#define FERRY_MIGMSG_ID_LEN	16
+#define FERRY_MIGMSG_ENV_MAX	(FERRY_WIRE_FRAME_MAX - 256)
+#define FERRY_MIGMSG_NREJECT	5	/* ferry_import reasons past ACCEPTED */
+
+struct ferry_migmsg {
+	__u8 type;
+	__u8 id[FERRY_MIGMSG_ID_LEN];
+	__u32 reason;				/* enum ferry_mig_reason */
+	const __u8 *env;
+	size_t env_len;
+	__u64 flows, accepted;
+	__u64 rejected[FERRY_MIGMSG_NREJECT];	/* by ferry_import reason 1.. */
+};
+
+bool ferry_migmsg_type(__u8 type);
+int ferry_migmsg_encode(const struct ferry_migmsg *m, __u8 *buf, size_t size);
+int ferry_migmsg_decode(__u8 type, const __u8 *msg, size_t len,
+			struct ferry_migmsg *m, char *err, size_t errlen);
+
 /* "198.18.0.1" / "2001:db8::1" */
 void ferry_wire_addr_format(const struct ferry_wire_addr *a, char *buf,
 			    size_t size);

@@ -147,7 +147,8 @@ int soa_run(struct soa *soa)
 	struct epoll_event ev[16];
 	int n, i, err;
 
-	err = open_sources(soa) ?: soa_control_open(soa) ?: soa_somlink_open(soa);
+	err = open_sources(soa) ?: soa_control_open(soa) ?: soa_mig_open(soa) ?:
+	      soa_somlink_open(soa);
 	if (err)
 		goto out;
 	pr_info("ready: instance %s, host id %u\n", soa->cfg->instance,
@@ -166,6 +167,7 @@ int soa_run(struct soa *soa)
 	}
 out:
 	soa_somlink_close(soa);
+	soa_mig_close(soa);
 	soa_control_close(soa);
 	close_sources(soa);
 	return err;

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include "soaconfig.h"
 #include "ctforget.h"
+#include "identity.h"
 
 #define SOA_CHILDREN_MAX	8	/* control commands running at once */
 
@@ -37,6 +38,7 @@ struct soa {
 	bool stop;
 	/* the link to the SOM ([security]), somlink.c */
 	struct soa_somlink *somlink;
+	struct soa_mig *mig;		/* migrate.c */
 	/* figures for `ferryctl agent` */
 	pid_t pid;
 	__u64 started_ns;
@@ -73,6 +75,14 @@ void soa_somlink_timer(struct soa *soa);
 void soa_somlink_close(struct soa *soa);
 void soa_somlink_reload(struct soa *soa);
 bool soa_somlink_registered(const struct soa *soa);
+int soa_somlink_send(struct soa *soa, __u8 type, const __u8 *msg, size_t len);
+const struct ferry_identity *soa_somlink_identity(const struct soa *soa);
+
+/* migrate.c: the agent's side of a migration (IF(M,A) F3) */
+int soa_mig_open(struct soa *soa);
+void soa_mig_close(struct soa *soa);
+int soa_mig_msg(struct soa *soa, __u8 type, const __u8 *msg, size_t len);
+void soa_mig_link_lost(struct soa *soa);
 
 /* loop.c */
 int soa_run(struct soa *soa);

@@ -75,6 +75,7 @@ static void drop(struct soa *soa, const char *why)
 	if (l->session)
 		ferry_session_free(&l->s);
 	l->session = false;
+	soa_mig_link_lost(soa);
 	wait = l->backoff_ms / 2 + randombytes_uniform(l->backoff_ms / 2 + 1);
 	pr_warn("som %s: %s; retrying in %u ms\n", l->peer, why, wait);
 	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
@@ -184,6 +185,8 @@ static int on_msg(void *ctx, __u8 type, const __u8 *msg, size_t len)
 	struct ferry_registered r;
 	char err[FERRY_SOMPROTO_ERR_MAX];
 
+	if (ferry_migmsg_type(type) && l->state == L_UP)
+		return soa_mig_msg(soa, type, msg, len);
 	if (type != FERRY_MSG_REGISTERED) {
 		pr_info("som %s: message type %u ignored\n", l->peer, type);
 		return 0;
@@ -406,6 +409,25 @@ void soa_somlink_reload(struct soa *soa)
 	soa_somlink_close(soa);
 	if (c->has_security && soa_somlink_open(soa))
 		pr_warn("reload: no link to the SOM\n");
+}
+
+/* A message to the SOM, sent as far as the socket takes it now. */
+int soa_somlink_send(struct soa *soa, __u8 type, const __u8 *msg, size_t len)
+{
+	struct soa_somlink *l = soa->somlink;
+	int ret;
+
+	if (!l || l->state != L_UP)
+		return -ENOTCONN;
+	ret = ferry_session_send(&l->s, type, msg, len);
+	if (!ret)
+		flush(soa);
+	return ret;
+}
+
+const struct ferry_identity *soa_somlink_identity(const struct soa *soa)
+{
+	return &soa->somlink->id;
 }
 
 bool soa_somlink_registered(const struct soa *soa)

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# End-to-end migration latency through ferry-som on a namespace testbed:
+# a SOM and two real ferry-soa agents; N (default 10000) real TCP
+# connections of one VM through the source firewall; then `ferryctl migrate
+# --wait` (signed order, signed chunks relayed by the SOM, encrypted
+# sessions, install at the destination). Prints
+# "bench: mig_e2e_vm_<N/1000>k_ms" (notify -> installed) and the time to
+# each phase. Measures, does not judge. Needs root and python3.
+set -u
+cd "$(dirname "$0")/../.."
+. selftests/net/lib.sh
+. selftests/net/som_lib.sh
+BUILD=${BUILD:-build}
+SOA=$PWD/$BUILD/bin/ferry-soa
+N=${N:-10000}
+SOM_PORT=7461
+CNS=engbmc SNS=engbms
+AGENTS=() SRV= CLI=
+
+[ "$(id -u)" = 0 ] || skip "needs root"
+command -v python3 >/dev/null || skip "needs python3"
+tmp=$(mktemp -d)
+cleanup() {
+	local i
+	[ -n "$CLI" ] && kill "$CLI" 2>/dev/null && wait "$CLI" 2>/dev/null
+	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
+	for i in "${AGENTS[@]}"; do kill "$i" 2>/dev/null; wait "$i" 2>/dev/null; done
+	for i in 1 2; do
+		"$FERRYCTL" --netns "$NS" --instance engbm$i unload >/dev/null 2>&1
+	done
+	ip netns del $CNS 2>/dev/null
+	ip netns del $SNS 2>/dev/null
+	som_cleanup
+}
+trap cleanup EXIT INT TERM
+som_ns_setup engbm
+ip netns add $CNS && ip netns add $SNS || fail "namespaces"
+ip -n "$NS" link add fwa type veth peer name c0 netns $CNS
+ip -n "$NS" link add fwb type veth peer name s0 netns $SNS
+ip -n "$NS" link add dstv type veth peer name dstp
+for l in fwa fwb dstv dstp; do ip -n "$NS" link set $l up; done
+ip -n "$NS" addr add 198.18.10.254/24 dev fwa
+ip -n "$NS" addr add 198.18.20.254/24 dev fwb
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
+ip -n $CNS link set lo up; ip -n $CNS link set c0 up
+ip -n $CNS addr add 198.18.10.1/24 dev c0
+ip -n $CNS route add default via 198.18.10.254
+ip -n $SNS link set lo up; ip -n $SNS link set s0 up
+ip -n $SNS addr add 198.18.20.1/24 dev s0
+ip -n $SNS route add default via 198.18.20.254
+
+som_key som
+: > "$tmp/authorized_keys"
+for i in 1 2; do
+	som_key soa$i
+	echo "$(pub soa$i) soa 10$i 198.18.50.0/24" >> "$tmp/authorized_keys"
+done
+agent_conf() {	# agent_conf I IFACES...
+	local i=$1; shift
+	{
+		printf '[agent]\ninstance = engbm%s\nhost_id = 10%s\n' $i $i
+		printf 'control_socket = /run/ferry/engbm%s.sock\n' $i
+		printf '[table]\nct_max = %s\n' $((N * 2 + 1024))
+		for f in "$@"; do
+			printf '[interface %s]\nhook = xdp\nxdp_mode = generic\n' $f
+		done
+		printf '[rules]\nrule = allow proto tcp\n'
+		printf '[security]\nidentity_key = %s\n' "$tmp/soa$i.key"
+		printf 'som_address = %s:%s\nsom_public_key = %s\n' $SOM_ADDR $SOM_PORT "$(pub som)"
+	} > "$tmp/soa$i.conf"
+}
+agent_conf 1 fwa fwb
+agent_conf 2 dstv
+LOST_MS=5000 som_conf
+sed -i "s/^frames_per_second = .*/frames_per_second = 100000/" "$tmp/som.conf"
+som_start
+for i in 1 2; do
+	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$i.conf" 2>>"$tmp/agent$i.log" &
+	AGENTS[$i]=$!
+done
+connected() { [ "$(som_status | grep -c 'state connected')" = "$1" ]; }
+wait_for 20 connected 2 || fail "two agents registered"
+"$FERRYCTL" --socket /run/ferry/engbm1.sock vm add --max-flows $((N * 2)) 0:198.18.10.1 >/dev/null ||
+	fail "vm add"
+
+ulimit -n $((N * 2 + 1024)) 2>/dev/null
+ip netns exec $SNS python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.18.20.1", 8080)); s.listen(4096); s.settimeout(1)
+held, end = [], time.time() + 300
+while time.time() < end:
+    try:
+        held.append(s.accept()[0])
+    except socket.timeout:
+        pass
+' & SRV=$!
+wait_for 10 eval 'ip netns exec $SNS ss -ltn | grep -q 198.18.20.1:8080' || fail "server listening"
+ip netns exec $CNS python3 -c '
+import socket, sys, time
+held = []
+for i in range(int(sys.argv[1])):
+    held.append(socket.create_connection(("198.18.20.1", 8080), timeout=5,
+                                         source_address=("198.18.10.1", 0)))
+print("connected", len(held), flush=True)
+time.sleep(300)
+' "$N" > "$tmp/client.out" & CLI=$!
+wait_for 120 grep -q "connected $N" "$tmp/client.out" || fail "$N connections"
+out=$("$FERRYCTL" migrate --som-socket "$tmp/som.sock" --vm 0:198.18.10.1 \
+	--from 101 --to 102 --wait) || fail "migration: $out"
+"$FERRYCTL" som migrations --json --som-socket "$tmp/som.sock" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)[0]
+k = int(sys.argv[1]) // 1000
+print("bench: mig_e2e_vm_%dk_ms %d ms (flows %d, accepted %d)" % (k, m["ms"]["installed"], m["flows"], m["accepted"]))
+for p in ("order", "first_chunk", "installed", "released"):
+    print("bench: mig_e2e_vm_%dk_%s_ms %d ms" % (k, p, m["ms"][p]))
+' "$N"
