@@ -3,7 +3,8 @@
 # the control protocol's handshake, channel throughput and latency
 # (bench_channel), moving state between real maps (bench_handover), the
 # migration payload (bench_mig), the handshakes per second of a running
-# ferry-som over loopback (bench_som.sh), a migration end to end through
+# ferry-som over loopback (bench_som.sh), scenario 1 on the Figure 1
+# testbed with 100 and 10,000 flows (bench_fig1.sh), a migration end to end through
 # ferry-som between two agents (bench_mig_e2e.sh),
 # then forwarding benchmarks of Ferry against nftables on a namespace path
 # (bench_net.sh, with its packet generator ferry-pktgen). Not part of
@@ -73,4 +74,5 @@ bench: all
 	$(Q)$(BENCH_MIG)
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_som.sh
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_mig_e2e.sh
+	$(Q)BUILD=$(BUILD) selftests/bench/bench_fig1.sh
 	$(Q)BUILD=$(BUILD) selftests/bench/bench_net.sh
