@@ -24,6 +24,8 @@ cleanup() {
 	done
 	for i in 1 2 3; do
 		"$FERRYCTL" --netns "$NS" --instance somrst$i unload >/dev/null 2>&1
+		# an agent killed with -9 leaves its socket behind
+		rm -f /run/ferry/somrst$i.sock
 	done
 	som_cleanup
 }
