@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The SOM's configuration: an INI file read with libinih, checked
- * strictly, every error "FILE:LINE: [section] key: what is wrong". As in
- * soaconfig.c, our reader feeds inih one line at a time and counts lines,
- * since Debian's inih gives the handler no line number.
+ * strictly, every error "FILE:LINE: [section] key: what is wrong".
+ * user/lib/inifile.c feeds inih one line at a time and counts lines, since
+ * Debian's inih gives the handler no line number.
  *
  *	[som]
  *	identity_key = /etc/ferry/som.key
@@ -28,7 +28,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
-#include <ini.h>
+#include "inifile.h"
 #include "numparse.h"
 #include "som.h"
 
@@ -36,14 +36,8 @@
 #define CONFIG_MAX	(1u << 20)
 
 struct parse {
+	struct ferry_ini ini;	/* file, line, first error */
 	struct som_config *cfg;
-	const char *name;
-	const char *text;
-	size_t pos;
-	__u32 line;
-	char *err;
-	size_t errlen;
-	int ret;
 	__u32 seen[32];		/* line of each key of key_defs, 0: not seen */
 	__u32 som_line, limits_line;
 };
@@ -57,32 +51,16 @@ struct key_def {
 	bool repeat;
 };
 
-static int __attribute__((format(printf, 3, 4)))
-line_err(struct parse *p, __u32 line, const char *fmt, ...)
-{
-	char msg[SOM_ERR_MAX];
-	va_list ap;
-
-	if (p->ret)
-		return p->ret;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%u: %s", p->name, line, msg);
-	p->ret = -EINVAL;
-	return p->ret;
-}
-
 static int set_path(struct parse *p, const struct key_def *k, const char *v)
 {
 	char *out = (char *)p->cfg + k->off;
 	size_t size = k->max;
 
 	if (v[0] != '/')
-		return line_err(p, p->line, "[%s] %s: '%s' is not an absolute path",
+		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not an absolute path",
 				k->section, k->name, v);
 	if (strlen(v) >= size)
-		return line_err(p, p->line, "[%s] %s: path longer than %zu characters",
+		return ferry_ini_err(&p->ini, "[%s] %s: path longer than %zu characters",
 				k->section, k->name, size - 1);
 	strcpy(out, v);
 	return 0;
@@ -95,10 +73,10 @@ static int set_u32(struct parse *p, const struct key_def *k, const char *v)
 	int err = ferry_parse_u64(v, UINT64_MAX, &n);
 
 	if (err == -EINVAL)
-		return line_err(p, p->line, "[%s] %s: '%s' is not a number",
+		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not a number",
 				k->section, k->name, v);
 	if (err || n < k->min || n > k->max)
-		return line_err(p, p->line, "[%s] %s: %s is out of range (%u..%u)",
+		return ferry_ini_err(&p->ini, "[%s] %s: %s is out of range (%u..%u)",
 				k->section, k->name, v, k->min, k->max);
 	*out = (__u32)n;
 	return 0;
@@ -114,7 +92,7 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 	__u32 n;
 
 	if (cfg->nlisten == SOM_LISTEN_MAX)
-		return line_err(p, p->line, "[%s] %s: more than %d addresses",
+		return ferry_ini_err(&p->ini, "[%s] %s: more than %d addresses",
 				k->section, k->name, SOM_LISTEN_MAX);
 	if (strlen(v) >= sizeof(buf))
 		goto bad;
@@ -133,7 +111,7 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 		*port++ = '\0';
 	}
 	if (ferry_parse_u32(port, 65535, &n) || !n)
-		return line_err(p, p->line, "[%s] %s: bad port '%s': must be 1-65535",
+		return ferry_ini_err(&p->ini, "[%s] %s: bad port '%s': must be 1-65535",
 				k->section, k->name, port);
 	s4 = (struct sockaddr_in *)&cfg->listen[cfg->nlisten];
 	s6 = (struct sockaddr_in6 *)&cfg->listen[cfg->nlisten];
@@ -144,13 +122,13 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons((__u16)n);
 	} else {
-		return line_err(p, p->line, "[%s] %s: '%s' is not an address",
+		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not an address",
 				k->section, k->name, host);
 	}
 	cfg->nlisten++;
 	return 0;
 bad:
-	return line_err(p, p->line, "[%s] %s: '%s' is not ADDR:PORT or [ADDR6]:PORT",
+	return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not ADDR:PORT or [ADDR6]:PORT",
 			k->section, k->name, v);
 }
 
@@ -185,17 +163,17 @@ static int handler(void *user, const char *section, const char *name,
 
 	if (strcmp(section, "som") && strcmp(section, "limits") &&
 	    strcmp(section, "migration"))
-		return !line_err(p, p->line, "unknown section [%s] (expected [som], [limits] or [migration])",
+		return !ferry_ini_err(&p->ini, "unknown section [%s] (expected [som], [limits] or [migration])",
 				 section);
 	for (i = 0; i < NKEYS; i++)
 		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
 			break;
 	if (i == NKEYS)
-		return !line_err(p, p->line, "[%s] unknown key '%s'", section, name);
+		return !ferry_ini_err(&p->ini, "[%s] unknown key '%s'", section, name);
 	if (p->seen[i] && !keys[i].repeat)
-		return !line_err(p, p->line, "[%s] %s: repeated (first on line %u)",
+		return !ferry_ini_err(&p->ini, "[%s] %s: repeated (first on line %u)",
 				 section, name, p->seen[i]);
-	p->seen[i] = p->line;
+	p->seen[i] = p->ini.line;
 	return !keys[i].set(p, &keys[i], value);
 }
 
@@ -215,30 +193,14 @@ static int header(struct parse *p, const char *line)
 	else
 		return 0;	/* the handler names it, if it has keys */
 	if (*at)
-		return line_err(p, p->line, "section repeated (first on line %u)", *at);
-	*at = p->line;
+		return ferry_ini_err(&p->ini, "section repeated (first on line %u)", *at);
+	*at = p->ini.line;
 	return 0;
 }
 
-static char *reader(char *buf, int size, void *stream)
+static int peek(void *parser, const char *line)
 {
-	struct parse *p = stream;
-	const char *s = p->text + p->pos, *nl;
-	size_t len;
-
-	if (p->ret || !*s)
-		return NULL;
-	nl = strchr(s, '\n');
-	len = nl ? (size_t)(nl - s + 1) : strlen(s);
-	p->line++;
-	p->pos += len;
-	if (len >= (size_t)size) {
-		line_err(p, p->line, "line longer than %d characters", size - 2);
-		return NULL;
-	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return header(p, buf) ? NULL : buf;
+	return header(parser, line);
 }
 
 static void defaults(struct som_config *cfg)
@@ -262,21 +224,21 @@ static int end_of_file(struct parse *p)
 	static const char *const required[] = {
 		"identity_key", "authorized_keys", "journal", "listen",
 	};
-	__u32 line = p->line ? p->line : 1;
+	__u32 line = p->ini.line ? p->ini.line : 1;
 	size_t i, j;
 
 	if (!p->som_line)
-		return line_err(p, line, "end of file: missing section [som]");
+		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [som]");
 	for (j = 0; j < sizeof(required) / sizeof(required[0]); j++) {
 		for (i = 0; i < NKEYS; i++)
 			if (!strcmp(keys[i].name, required[j]))
 				break;
 		if (!p->seen[i])
-			return line_err(p, line, "end of file: [som] %s is required",
+			return ferry_ini_line_err(&p->ini, line, "end of file: [som] %s is required",
 					required[j]);
 	}
 	if (p->cfg->lost_ms <= p->cfg->heartbeat_ms)
-		return line_err(p, line, "[som] lost_timeout_ms (%u) must exceed heartbeat_interval_ms (%u)",
+		return ferry_ini_line_err(&p->ini, line, "[som] lost_timeout_ms (%u) must exceed heartbeat_interval_ms (%u)",
 				p->cfg->lost_ms, p->cfg->heartbeat_ms);
 	return 0;
 }
@@ -284,30 +246,17 @@ static int end_of_file(struct parse *p)
 int som_config_parse(const char *text, const char *name, struct som_config *cfg,
 		     char *err, size_t errlen)
 {
-	struct parse p = { .cfg = cfg, .name = name, .text = text, .err = err,
-			   .errlen = errlen };
+	struct parse p = {
+		.ini = { .name = name, .text = text, .err = err, .errlen = errlen,
+			 .peek = peek },
+		.cfg = cfg,
+	};
 	int ret;
 
 	defaults(cfg);
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = false;
-	ini_allow_bom = false;
-	ini_allow_no_value = false;
-	ini_stop_on_first_error = true;
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_max_line = LINE_MAX_LEN;
-	ini_initial_alloc = LINE_MAX_LEN;
-	ret = ini_parse_stream(reader, &p, handler, &p);
-	if (p.ret)
-		return p.ret;
-	if (ret > 0)
-		return line_err(&p, (__u32)ret, "expected '[section]', 'key = value' or a comment");
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	return end_of_file(&p);
+	p.ini.parser = &p;
+	ret = ferry_ini_parse(&p.ini, handler, &p, LINE_MAX_LEN);
+	return ret ?: end_of_file(&p);
 }
 
 int som_config_read(const char *path, struct som_config *cfg, char *err,
