@@ -8,22 +8,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/net/lib.sh
-BUILD=${BUILD:-build}
-SOA=$PWD/$BUILD/bin/ferry-soa
-FLOWCHECK=$PWD/$BUILD/selftests/bin/flowcheck
 INSTANCE=soaag
-SOCK=/run/ferry/$INSTANCE.sock
-AGENT=
-
-[ "$(id -u)" = 0 ] || skip "needs root"
-tmp=$(mktemp -d)
-cleanup() {
-	[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
-	path_cleanup
-	rm -rf "$tmp"
-}
-path_setup soaag
-trap cleanup EXIT INT TERM
+. selftests/net/soa_lib.sh
+soa_setup soaag
 
 write_conf() {	# write_conf RULE...
 	cat > "$tmp/soa.conf" <<-CONF
@@ -44,26 +31,11 @@ write_conf() {	# write_conf RULE...
 	for r in "$@"; do echo "rule = $r" >> "$tmp/soa.conf"; done
 }
 
-# The agent in fw's namespace, keeping our mount namespace (bpffs).
-start_agent() {
-	nsenter --net=/run/netns/"$NS_FW" "$SOA" --config "$tmp/soa.conf" \
-		2>>"$tmp/agent.log" &
-	AGENT=$!
-	local i
-	for i in $(seq 50); do
-		[ -S "$SOCK" ] && "$FERRYCTL" --socket "$SOCK" agent >/dev/null 2>&1 && return 0
-		kill -0 "$AGENT" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$tmp/agent.log"
-	fail "the agent did not come up"
-}
 stop_agent() {	# stop_agent SIGNAL
 	kill -"$1" "$AGENT"
 	wait "$AGENT" 2>/dev/null
 	AGENT=
 }
-agentctl() { "$FERRYCTL" --socket "$SOCK" --instance "$INSTANCE" "$@"; }
 flows() { agentctl ct list --json | jq length; }
 
 write_conf "allow proto tcp dport 5201" "allow proto icmp" "allow proto icmpv6"

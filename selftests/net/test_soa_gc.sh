@@ -2,27 +2,15 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The agent's sweep removes expired flows and only those: UDP and ICMP
 # flows with 5-second timeouts go (long enough for a slow emulated kernel
-# to create them all before the first expires), a TCP transfer that keeps running stays,
-# and the entries are gone from the map itself, not just hidden.
+# to create them all before the first expires), a TCP transfer that keeps
+# running stays, and the entries are gone from the map itself, not just
+# hidden.
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/net/lib.sh
-BUILD=${BUILD:-build}
-SOA=$PWD/$BUILD/bin/ferry-soa
-FLOWCHECK=$PWD/$BUILD/selftests/bin/flowcheck
 INSTANCE=soagc
-SOCK=/run/ferry/$INSTANCE.sock
-AGENT=
-
-[ "$(id -u)" = 0 ] || skip "needs root"
-tmp=$(mktemp -d)
-cleanup() {
-	[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
-	path_cleanup
-	rm -rf "$tmp"
-}
-path_setup soagc
-trap cleanup EXIT INT TERM
+. selftests/net/soa_lib.sh
+soa_setup soagc
 
 cat > "$tmp/soa.conf" <<CONF
 [agent]
@@ -47,13 +35,7 @@ rule = allow proto udp dport 9000-9009
 rule = allow proto icmp
 rule = allow proto icmpv6
 CONF
-nsenter --net=/run/netns/"$NS_FW" "$SOA" --config "$tmp/soa.conf" 2>"$tmp/agent.log" &
-AGENT=$!
-for i in $(seq 50); do
-	"$FERRYCTL" --socket "$SOCK" agent >/dev/null 2>&1 && break
-	sleep 0.1
-done
-agentctl() { "$FERRYCTL" --socket "$SOCK" --instance "$INSTANCE" "$@"; }
+start_agent
 # Entries in the map itself, expired or not.
 entries() { bpftool -j map dump pinned /sys/fs/bpf/ferry/$INSTANCE/ferry_ct | jq length; }
 removed() { agentctl agent | sed -n 's/^sweeps .* \([0-9]*\) flows removed$/\1/p'; }
