@@ -121,6 +121,7 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 	ferry_ct_init(f, src_lo, pkt, cfg, now, pc.rule_id);
 	w->zone = zone;
 	w->replace = replace;
+	w->cfg_flags = cfg->flags;
 	return FERRY_NEW_COMMIT;
 }
 
@@ -133,7 +134,6 @@ static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
 __attribute__((noinline))
 int ferry_commit(struct ferry_pkt *pkt)
 {
-	const struct ferry_config *cfg;
 	struct ferry_work *w;
 	struct ferry_flow *f;
 	__u32 zero = 0;
@@ -158,9 +158,7 @@ int ferry_commit(struct ferry_pkt *pkt)
 		return f->nat.kind ? FERRY_DROP_INVALID : FERRY_PASS_NEW;
 	if (err)
 		return FERRY_DROP_TABLE_FULL;
-	cfg = bpf_map_lookup_elem(&ferry_config, &zero);
-	if (cfg)
-		ferry_vm_note(w, cfg);
+	ferry_vm_note(w);
 	if (f->nat.kind) {
 		ferry_nat_plan(&w->xo, f, &w->key, FERRY_DIR_ORIG, 0);
 		pkt->nat = FERRY_NAT_PLANNED;

@@ -148,6 +148,7 @@ struct ferry_work {
 	/* a new flow between ferry_decide() and ferry_commit() */
 	__u32 zone;
 	__u32 replace;
+	__u32 cfg_flags;	/* the config's flags ferry_decide() saw */
 	/* a packet of a NAT flow between ferry_decide() and the rewrite */
 	__u8 nat_dir;
 	__u8 nat_xside;

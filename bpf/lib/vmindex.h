@@ -24,10 +24,9 @@ static __always_inline void ferry_vm_note_end(struct ferry_work *w,
 }
 
 /* The flow w->key was just created. */
-static __always_inline void ferry_vm_note(struct ferry_work *w,
-					  const struct ferry_config *cfg)
+static __always_inline void ferry_vm_note(struct ferry_work *w)
 {
-	if (!(cfg->flags & FERRY_CFG_F_VM_INDEX))
+	if (!(w->cfg_flags & FERRY_CFG_F_VM_INDEX))
 		return;
 	w->vm.zone = w->key.zone;
 	w->vm.family = w->key.family;

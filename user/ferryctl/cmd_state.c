@@ -199,15 +199,10 @@ static void print_report(const struct ferry_import_report *rep, int dry_run)
 static int note_imported(int ct_fd, const struct ferry_sc_array *a)
 {
 	struct ferry_vm_index ix;
-	struct ferry_flow f;
-	__u64 i;
 	int err;
 
-	err = ferry_vm_index_open(&ix, ferryctl_instance);
-	for (i = 0; !err && i < a->n; i++)
-		if (!bpf_map_lookup_elem_flags(ct_fd, &a->keys[i], &f, BPF_F_LOCK) &&
-		    (f.flags & FERRY_FLOW_F_IMPORTED))
-			err = ferry_vm_index_note(&ix, &a->keys[i]);
+	err = ferry_vm_index_open(&ix, ferryctl_instance) ?:
+	      ferry_vm_index_note_imported(&ix, ct_fd, a->keys, a->n);
 	ferry_vm_index_close(&ix);
 	if (err)
 		fprintf(stderr, "ferryctl import: the VM index: %s\n", strerror(-err));

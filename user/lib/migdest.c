@@ -414,20 +414,6 @@ static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_
 	return 0;
 }
 
-/* The installed flows join their VMs' sets in the index (best effort: a
- * VM whose set misses a flow is exported by a table walk). */
-static void note_installed(const struct ferry_mig_dest *d,
-			   const struct ferry_sc_array *a)
-{
-	struct ferry_flow f;
-	__u64 i;
-
-	for (i = 0; i < a->n; i++)
-		if (!bpf_map_lookup_elem_flags(d->ct_fd, &a->keys[i], &f, BPF_F_LOCK) &&
-		    (f.flags & FERRY_FLOW_F_IMPORTED))
-			ferry_vm_index_note(d->index, &a->keys[i]);
-}
-
 static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
 {
 	struct ferry_import_report rep;
@@ -448,8 +434,9 @@ static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
 	ret = ferry_import_nat(r->d->ct_fd, r->d->config_fd, r->d->nat, a->keys,
 			       a->flows, a->n, rules, nrules, 0, &rep, why, sizeof(why));
 	free(rules);
+	/* Best effort: a VM whose set misses a flow is exported by a walk. */
 	if (!ret && r->d->index)
-		note_installed(r->d, a);
+		ferry_vm_index_note_imported(r->d->index, r->d->ct_fd, a->keys, a->n);
 	for (i = 0; i < FERRY_IMPORT_REASON_MAX; i++)
 		r->res.count[i] = rep.count[i];
 	if (ret == -ENOSPC)
