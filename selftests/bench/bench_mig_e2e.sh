@@ -35,20 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 som_ns_setup engbm
-ip netns add $CNS && ip netns add $SNS || fail "namespaces"
-ip -n "$NS" link add fwa type veth peer name c0 netns $CNS
-ip -n "$NS" link add fwb type veth peer name s0 netns $SNS
-ip -n "$NS" link add dstv type veth peer name dstp
-for l in fwa fwb dstv dstp; do ip -n "$NS" link set $l up; done
-ip -n "$NS" addr add 198.18.10.254/24 dev fwa
-ip -n "$NS" addr add 198.18.20.254/24 dev fwb
-ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
-ip -n $CNS link set lo up; ip -n $CNS link set c0 up
-ip -n $CNS addr add 198.18.10.1/24 dev c0
-ip -n $CNS route add default via 198.18.10.254
-ip -n $SNS link set lo up; ip -n $SNS link set s0 up
-ip -n $SNS addr add 198.18.20.1/24 dev s0
-ip -n $SNS route add default via 198.18.20.254
+mig_path $CNS $SNS 198.18.10.1
 
 som_key som
 : > "$tmp/authorized_keys"
@@ -56,22 +43,8 @@ for i in 1 2; do
 	som_key soa$i
 	echo "$(pub soa$i) soa 10$i 198.18.50.0/24" >> "$tmp/authorized_keys"
 done
-agent_conf() {	# agent_conf I IFACES...
-	local i=$1; shift
-	{
-		printf '[agent]\ninstance = engbm%s\nhost_id = 10%s\n' $i $i
-		printf 'control_socket = /run/ferry/engbm%s.sock\n' $i
-		printf '[table]\nct_max = %s\n' $((N * 2 + 1024))
-		for f in "$@"; do
-			printf '[interface %s]\nhook = xdp\nxdp_mode = generic\n' $f
-		done
-		printf '[rules]\nrule = allow proto tcp\n'
-		printf '[security]\nidentity_key = %s\n' "$tmp/soa$i.key"
-		printf 'som_address = %s:%s\nsom_public_key = %s\n' $SOM_ADDR $SOM_PORT "$(pub som)"
-	} > "$tmp/soa$i.conf"
-}
-agent_conf 1 fwa fwb
-agent_conf 2 dstv
+mig_agent_conf engbm 1 $((N * 2 + 1024)) fwa fwb
+mig_agent_conf engbm 2 $((N * 2 + 1024)) dstv
 LOST_MS=5000 som_conf
 sed -i "s/^frames_per_second = .*/frames_per_second = 100000/" "$tmp/som.conf"
 som_start

@@ -87,3 +87,47 @@ wait_for() {
 	done
 	return 1
 }
+
+# mig_path CNS SNS CLIENT_ADDR...: the migration tests' path through $NS
+# (the source agent's firewall): a client namespace CNS with CLIENT_ADDRs on
+# c0 -- fwa (198.18.10.254) -- fwb (198.18.20.254) -- s0 198.18.20.1 in the
+# server namespace SNS, and a spare link dstv/dstp for a second agent.
+mig_path() {
+	local cns=$1 sns=$2 a l
+	shift 2
+	ip netns add "$cns" && ip netns add "$sns" || fail "namespaces"
+	ip -n "$NS" link add fwa type veth peer name c0 netns "$cns"
+	ip -n "$NS" link add fwb type veth peer name s0 netns "$sns"
+	ip -n "$NS" link add dstv type veth peer name dstp
+	for l in fwa fwb dstv dstp; do ip -n "$NS" link set $l up; done
+	ip -n "$NS" addr add 198.18.10.254/24 dev fwa
+	ip -n "$NS" addr add 198.18.20.254/24 dev fwb
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$cns" link set lo up
+	ip -n "$cns" link set c0 up
+	for a in "$@"; do ip -n "$cns" addr add "$a"/24 dev c0; done
+	ip -n "$cns" route add default via 198.18.10.254
+	ip -n "$sns" link set lo up
+	ip -n "$sns" link set s0 up
+	ip -n "$sns" addr add 198.18.20.1/24 dev s0
+	ip -n "$sns" route add default via 198.18.20.254
+}
+
+# mig_agent_conf PREFIX I CT_MAX IFACE...: $tmp/soaI.conf for agent
+# PREFIX<I>, host 10<I>, generic XDP on the IFACEs, TCP allowed, the SOM's
+# key pinned.
+mig_agent_conf() {
+	local p=$1 i=$2 ct=$3 f
+	shift 3
+	{
+		printf '[agent]\ninstance = %s%s\nhost_id = 10%s\n' "$p" "$i" "$i"
+		printf 'control_socket = /run/ferry/%s%s.sock\n' "$p" "$i"
+		printf '[table]\nct_max = %s\n' "$ct"
+		for f in "$@"; do
+			printf '[interface %s]\nhook = xdp\nxdp_mode = generic\n' "$f"
+		done
+		printf '[rules]\nrule = allow proto tcp\n'
+		printf '[security]\nidentity_key = %s\n' "$tmp/soa$i.key"
+		printf 'som_address = %s:%s\nsom_public_key = %s\n' $SOM_ADDR $SOM_PORT "$(pub som)"
+	} > "$tmp/soa$i.conf"
+}

@@ -57,20 +57,7 @@ trap cleanup EXIT INT TERM
 som_ns_setup engmig
 
 # client -- fwa [host 101] fwb -- server; host 102 on a link of its own
-ip netns add $CNS && ip netns add $SNS || fail "namespaces"
-ip -n "$NS" link add fwa type veth peer name c0 netns $CNS
-ip -n "$NS" link add fwb type veth peer name s0 netns $SNS
-ip -n "$NS" link add dstv type veth peer name dstp
-for l in fwa fwb dstv dstp; do ip -n "$NS" link set $l up; done
-ip -n "$NS" addr add 198.18.10.254/24 dev fwa
-ip -n "$NS" addr add 198.18.20.254/24 dev fwb
-ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
-ip -n $CNS link set lo up; ip -n $CNS link set c0 up
-for a in 1 2 3; do ip -n $CNS addr add 198.18.10.$a/24 dev c0; done
-ip -n $CNS route add default via 198.18.10.254
-ip -n $SNS link set lo up; ip -n $SNS link set s0 up
-ip -n $SNS addr add 198.18.20.1/24 dev s0
-ip -n $SNS route add default via 198.18.20.254
+mig_path $CNS $SNS 198.18.10.1 198.18.10.2 198.18.10.3
 
 som_key som; som_key tde3; som_key poke9
 echo "$(pub tde3) tde 3 198.18.50.0/24" > "$tmp/authorized_keys"
@@ -79,22 +66,8 @@ for i in 1 2; do
 	som_key soa$i
 	echo "$(pub soa$i) soa 10$i 198.18.50.0/24" >> "$tmp/authorized_keys"
 done
-agent_conf() {	# agent_conf I CT_MAX IFACES...
-	local i=$1 ct=$2; shift 2
-	{
-		printf '[agent]\ninstance = engmig%s\nhost_id = 10%s\n' $i $i
-		printf 'control_socket = /run/ferry/engmig%s.sock\n' $i
-		printf '[table]\nct_max = %s\n' $ct
-		for f in "$@"; do
-			printf '[interface %s]\nhook = xdp\nxdp_mode = generic\n' $f
-		done
-		printf '[rules]\nrule = allow proto tcp\n'
-		printf '[security]\nidentity_key = %s\n' "$tmp/soa$i.key"
-		printf 'som_address = %s:%s\nsom_public_key = %s\n' $SOM_ADDR $SOM_PORT "$(pub som)"
-	} > "$tmp/soa$i.conf"
-}
-agent_conf 1 4096 fwa fwb
-agent_conf 2 40 dstv	# room for VM1 (20) and VM3 (5), not VM2 (20) too
+mig_agent_conf engmig 1 4096 fwa fwb
+mig_agent_conf engmig 2 40 dstv	# room for VM1 (20) and VM3 (5), not VM2 (20) too
 LOST_MS=10000 som_conf
 printf '[migration]\ndeadline_ms = 4000\n' >> "$tmp/som.conf"
 som_start
