@@ -8,7 +8,7 @@
 # first failing guest status (or 1 if a guest gave none).
 # Environment: BUILD (build folder, default build), VMTEST_TESTS (test names
 # or globs; default vmtest/tests.list), VMTEST_TIMEOUT (seconds per kernel,
-# default 900), VMTEST_MEM (default 1G), VMTEST_KPKG (pin a kernel package),
+# default 1800), VMTEST_MEM (default 1G), VMTEST_KPKG (pin a kernel package),
 # VMTEST_VERBOSE=1 (print every test's full log, not only failures).
 set -uo pipefail
 
@@ -20,7 +20,7 @@ case $BUILD in
 *)	build=$top/$BUILD ;;
 esac
 out="$build/vmtest"
-timeout_s=${VMTEST_TIMEOUT:-900}
+timeout_s=${VMTEST_TIMEOUT:-1800}
 mem=${VMTEST_MEM:-1G}
 kernels=${*:-6.1 6.12}
 
