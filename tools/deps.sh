@@ -6,6 +6,9 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 pkg-config libsodium-dev libmsgpack-dev libcmocka-dev libinih-dev iproute2 iperf3
 nftables conntrack ethtool jq iputils-ping procps
 qemu-system-x86 busybox-static cpio kmod xz-utils python3-cryptography"
+# clang -target bpf defines no __x86_64__, so glibc's headers (pulled in by
+# <linux/icmp.h> through <linux/if.h>) ask for the 32-bit stubs on amd64.
+[ "$(dpkg --print-architecture)" = amd64 ] && PKGS="$PKGS libc6-dev-i386"
 
 missing=""
 for p in $PKGS; do
