@@ -2,11 +2,14 @@
 # Run Ferry's tests: build/selftests/bin/test_* and selftests/*/test_*.sh,
 # or only those named as arguments. Exit status of a test: 0 passed,
 # 77 skipped (its last output line says why), anything else failed.
-# Each test's output goes to $BUILD/selftests/logs/<name>.log.
+# Each test's output goes to $BUILD/selftests/logs/<name>.log. Script
+# tests (namespaces, pinned maps, agents) hold the lock file $LOCK while
+# they run, so that two checkouts testing at once do not collide.
 set -u
 
 BUILD=${BUILD:-build}
 TIMEOUT=${FERRY_TEST_TIMEOUT:-900}
+LOCK=${FERRY_TEST_LOCK:-/run/ferry-selftests.lock}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
@@ -40,7 +43,13 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t"); name=${name%.sh}
 	want "$name" || continue
 	start=$(date +%s)
-	timeout --kill-after=10 "$TIMEOUT" "$t" > "$logs/$name.log" 2>&1
+	# The scripts build namespaces, pins and sockets under fixed names:
+	# one at a time on this machine, whichever checkout runs them.
+	lock=()
+	case $t in
+	*.sh)	lock=(flock "$LOCK") ;;
+	esac
+	"${lock[@]}" timeout --kill-after=10 "$TIMEOUT" "$t" > "$logs/$name.log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	case $rc in

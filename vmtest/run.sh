@@ -51,13 +51,16 @@ if [ -z "$names" ]; then
 	exit 1
 fi
 
+use_tcg() {
+	# shellcheck disable=SC2054 # the commas are QEMU's
+	accel=(-accel tcg,thread=multi -cpu max)
+	accel_name=tcg
+}
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	accel=(-accel kvm -cpu host)
 	accel_name=kvm
 else
-	# shellcheck disable=SC2054 # the commas are QEMU's
-	accel=(-accel tcg,thread=multi -cpu max)
-	accel_name=tcg
+	use_tcg
 fi
 
 # boot KROOT KVER INITRD LOG: one run of the guest; sets qemu_rc.
@@ -105,6 +108,12 @@ for k in $kernels; do
 		[ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ] && break
 		echo "vmtest: $k: the kernel died before the tests started (attempt $attempt; console: $log)" >&2
 		cp "$log" "$log.attempt$attempt"
+		# A /dev/kvm that opens but cannot run this CPU model (seen
+		# in nested VMs: QEMU aborts setting an MSR) is no KVM.
+		if [ "$accel_name" = kvm ]; then
+			echo "vmtest: KVM does not work here (QEMU exit $qemu_rc): using TCG" >&2
+			use_tcg
+		fi
 	done
 	secs=$(( $(date +%s) - start ))
 	rc=$(sed -n 's/^VMTEST-RESULT: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
