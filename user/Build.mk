@@ -14,6 +14,7 @@ $(BUILD)/user/%.o: user/%.c $(BPF_SKELS) | deps
 $(LIBFERRY): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@	# members of deleted sources must not linger
 	$(Q)$(AR) rcs $@ $^
 
 include $(wildcard user/*/Build.mk)

@@ -98,6 +98,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ferry_config SEC(".maps");
 
+/* The import in progress, one entry (include/ferry/config.h); only
+ * userspace reads and writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ferry_import_state);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ferry_import SEC(".maps");
+
 /* Layout version and creation data, one entry, written by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Noting a new flow in the per-VM index of each endpoint registered there. */
+/* Noting a new flow in the per-VM index of each endpoint registered there,
+ * and forgetting a deleted one (the state operations, ferry_state.bpf.c). */
 #ifndef FERRY_BPF_VMINDEX_H
 #define FERRY_BPF_VMINDEX_H
 
@@ -33,6 +34,46 @@ static __always_inline void ferry_vm_note(struct ferry_work *w)
 	w->vm.pad[0] = w->vm.pad[1] = w->vm.pad[2] = 0;
 	ferry_vm_note_end(w, w->key.addr_lo);
 	ferry_vm_note_end(w, w->key.addr_hi);
+}
+
+/*
+ * Flows missing from w->vm's set (ferry_vm_overflow): delta more, or fewer
+ * (never below 0). An export of a VM with flows missing walks the table.
+ */
+static __always_inline void ferry_vm_missing(struct ferry_work *w, const __u8 *addr,
+					     long delta)
+{
+	__u64 one64 = 1, *missing;
+
+	__builtin_memcpy(w->vm.addr, addr, 16);
+	if (!bpf_map_lookup_elem(&ferry_vm_index, &w->vm))
+		return;		/* not registered */
+	missing = bpf_map_lookup_elem(&ferry_vm_overflow, &w->vm);
+	if (missing && (delta > 0 || *missing))
+		__sync_fetch_and_add(missing, delta);
+	else if (delta > 0)
+		bpf_map_update_elem(&ferry_vm_overflow, &w->vm, &one64, BPF_NOEXIST);
+}
+
+static __always_inline void ferry_vm_forget_end(struct ferry_work *w,
+						const __u8 *addr)
+{
+	void *set;
+
+	__builtin_memcpy(w->vm.addr, addr, 16);
+	set = bpf_map_lookup_elem(&ferry_vm_index, &w->vm);
+	if (set)
+		bpf_map_delete_elem(set, &w->key);
+}
+
+/* The flow w->key was deleted. */
+static __always_inline void ferry_vm_forget(struct ferry_work *w)
+{
+	w->vm.zone = w->key.zone;
+	w->vm.family = w->key.family;
+	w->vm.pad[0] = w->vm.pad[1] = w->vm.pad[2] = 0;
+	ferry_vm_forget_end(w, w->key.addr_lo);
+	ferry_vm_forget_end(w, w->key.addr_hi);
 }
 
 #endif

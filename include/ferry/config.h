@@ -20,6 +20,17 @@ struct ferry_config {
 	__u32 import_gen;	/* the last import batch made visible */
 };
 
+/*
+ * The single entry of ferry_import: the batch an import is installing
+ * (0: none). Set before the first flow of the batch is inserted and
+ * cleared after the commit, so a batch left behind by an import that died
+ * on the way is known to the next one without a walk of the table.
+ */
+struct ferry_import_state {
+	__u32 pending_gen;
+	__u32 pad;
+};
+
 /* Key of the interface map: the zone of an interface, optionally per VLAN. */
 struct ferry_if_key {
 	__u32 ifindex;

@@ -40,6 +40,7 @@ struct dp {
 	struct ferry_fw *skel;
 	int ct, cfg;
 	struct ferry_vm_index ix;
+	struct ferry_stateops ops;
 };
 
 static void die(const char *what, int err)
@@ -75,6 +76,14 @@ static void dp_open(struct dp *d, __u32 ct_max)
 	if (ferry_ruleset_install(bpf_map__fd(d->skel->maps.ferry_rulesets),
 				  &allow, 1, 0, 0))
 		die("rules", errno);
+	if (ferry_stateops_open_obj(&d->ops, d->skel->obj, 0))
+		die("state operations", errno);
+}
+
+static void dp_close(struct dp *d)
+{
+	ferry_stateops_close(&d->ops);
+	ferry_fw__destroy(d->skel);
 }
 
 /* Flow i: TCP between 198.18.x.y:port and 198.19.x.y:443, or of the VM. */
@@ -174,7 +183,7 @@ static __u64 export(struct dp *d, const struct ferry_export_sel *sel,
 	__u64 t = ferry_now_ns(), now = t, n, i;
 	int ret;
 
-	ret = ferry_export_collect(d->ct, d->cfg, sel, now, &keys, &fl, &n);
+	ret = ferry_export_collect(&d->ops, sel, now, &keys, &fl, &n);
 	if (ret)
 		die("export", ret);
 	o.flow_count = n;
@@ -198,6 +207,7 @@ static __u64 import(struct dp *d, struct buf *b, __u64 expect)
 {
 	struct ferry_rule allow = { .id = 1, .zone = FERRY_ZONE_ANY,
 				    .action = FERRY_ACT_ALLOW };
+	struct ferry_import_opts o = { .rules = &allow, .nrules = 1 };
 	struct ferry_sc_array a = { .cap = expect };
 	struct ferry_import_report rep;
 	char err[512];
@@ -214,7 +224,7 @@ static __u64 import(struct dp *d, struct buf *b, __u64 expect)
 				   sizeof(err));
 	if (ret)
 		die(err, ret);
-	ret = ferry_import(d->ct, d->cfg, a.keys, a.flows, a.n, &allow, 1, 0,
+	ret = ferry_import(&d->ops, a.keys, a.flows, a.n, &o,
 			   &rep, err, sizeof(err));
 	if (ret)
 		die(err, ret);
@@ -252,8 +262,8 @@ static void bench_rates(__u64 n, const char *tag)
 	rate(name, n, ns_imp);
 	printf("bench: export_import_%s_ms %.0f ms\n", tag, (ns_exp + ns_imp) / 1e6);
 	free(b.p);
-	ferry_fw__destroy(src.skel);
-	ferry_fw__destroy(dst.skel);
+	dp_close(&src);
+	dp_close(&dst);
 }
 
 static void bench_vm(__u64 n)
@@ -283,17 +293,16 @@ static void bench_vm(__u64 n)
 			ferry_vm_index_note(&d.ix, &k);
 		}
 	}
-	sel.index = &d.ix;
 	ns_ix = export(&d, &sel, count_write, &bytes, &got);
 	if (got != VM_FLOWS)
 		die("vm export: wrong count", EINVAL);
-	sel.index = NULL;
+	sel.no_index = true;
 	ns_walk = export(&d, &sel, count_write, &bytes, &got);
 	if (got != VM_FLOWS)
 		die("vm export (walk): wrong count", EINVAL);
 	printf("bench: export_vm_10k_of_1m_ms %.1f ms\n", ns_ix / 1e6);
 	printf("bench: export_vm_10k_of_1m_walk_ms %.1f ms\n", ns_walk / 1e6);
-	ferry_fw__destroy(d.skel);
+	dp_close(&d);
 }
 
 static void bench_sweep(__u64 n)
@@ -305,19 +314,19 @@ static void bench_sweep(__u64 n)
 	dp_open(&d, n);
 	fill(&d, n, 0, 3600000);
 	t = ferry_now_ns();
-	if (ferry_ct_sweep(d.ct, ferry_now_ns(), NULL, NULL, &st) || st.removed)
+	if (ferry_ct_sweep(&d.ops, ferry_now_ns(), &st) || st.removed)
 		die("sweep", EINVAL);
 	printf("bench: gc_sweep_1m_none_expired_ms %.0f ms\n", (ferry_now_ns() - t) / 1e6);
-	ferry_fw__destroy(d.skel);
+	dp_close(&d);
 
 	dp_open(&d, n);
 	fill(&d, n, 0, 0);
 	usleep(1000);
 	t = ferry_now_ns();
-	if (ferry_ct_sweep(d.ct, ferry_now_ns(), NULL, NULL, &st) || st.removed != n)
+	if (ferry_ct_sweep(&d.ops, ferry_now_ns(), &st) || st.removed != n)
 		die("sweep", EINVAL);
 	printf("bench: gc_sweep_1m_all_expired_ms %.0f ms\n", (ferry_now_ns() - t) / 1e6);
-	ferry_fw__destroy(d.skel);
+	dp_close(&d);
 }
 
 /* An export as ferryctl does it: spooled, then encoded 256 at a time. */
@@ -333,7 +342,7 @@ static void export_spooled(struct dp *d)
 	ssize_t got, i;
 	int fd;
 
-	if (ferry_export_spool(d->ct, d->cfg, &all, now, "/tmp", &fd, &n))
+	if (ferry_export_spool(&d->ops, &all, now, "/tmp", &fd, &n))
 		die("spool", errno);
 	o.flow_count = n;
 	o.ctx = &bytes;
@@ -383,7 +392,7 @@ static void bench_rss(__u64 n)
 	printf("bench: export_1m_rss_mb %.1f MB\n", (peak - base) / 1024.0);
 	peak = child_rss_kb(&d, 1);
 	printf("bench: export_1m_in_memory_rss_mb %.1f MB\n", (peak - base) / 1024.0);
-	ferry_fw__destroy(d.skel);
+	dp_close(&d);
 }
 
 int main(int argc, char **argv)

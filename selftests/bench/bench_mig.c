@@ -21,6 +21,8 @@
 #include "dptest.h"
 #include "ferry_fw_test.skel.h"
 #include "ctiter.h"
+#include "stateops.h"
+#include "vmindex.h"
 #include "migdest.h"
 #include "migsource.h"
 #include "numparse.h"
@@ -117,27 +119,47 @@ static int to_dest(void *ctx, __u32 type, __u64 seq, const __u8 *env, size_t len
 
 static struct ferry_identity som, src_id;
 
+static struct ferry_stateops src_ops, dst_ops;
+
+/* VM vm's address in both hosts' per-VM index, as their agents' [vm]
+ * sections do; the source's set filled from its table. */
+static int register_vm(struct dpt *src, struct dpt *dst, __u8 vm, __u64 n)
+{
+	__u8 addr[16] = { 198, 18, vm, 1 };
+	struct ferry_vm_index six = { src_ops.m.vm_index, src_ops.m.vm_overflow };
+	struct ferry_vm_index dix = { dst_ops.m.vm_index, dst_ops.m.vm_overflow };
+	struct ferry_vm_key vk;
+	__u64 found;
+
+	ferry_vm_key_make(&vk, 1, FERRY_AF_INET, addr);
+	if (ferry_vm_index_add(&six, src_ops.m.ct, src_ops.m.config, &vk, 2 * n,
+			       &found) ||
+	    ferry_vm_index_add(&dix, dst_ops.m.ct, dst_ops.m.config, &vk, 2 * n,
+			       &found)) {
+		fprintf(stderr, "bench_mig: registering VM %u: %s\n", vm,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int migrate(struct dpt *src, struct dpt *dst, struct ferry_mig_done *done,
 		   __u8 vm, __u64 n)
 {
 	struct ferry_mig_order o = { 0 };
 	struct ferry_mig_dest dest = {
 		.som_pk = som.pk, .host_id = DST_HOST, .done = done,
-		.ct_fd = bpf_map__fd(dst->skel->maps.ferry_ct),
-		.config_fd = bpf_map__fd(dst->skel->maps.ferry_config),
-		.rulesets_fd = dst->rulesets_fd,
+		.ops = &dst_ops, .rulesets_fd = dst->rulesets_fd,
 	};
 	struct ferry_mig_source s = {
-		.order = &o, .id = &src_id, .host_id = SRC_HOST,
-		.ct_fd = bpf_map__fd(src->skel->maps.ferry_ct),
-		.config_fd = bpf_map__fd(src->skel->maps.ferry_config),
+		.order = &o, .id = &src_id, .host_id = SRC_HOST, .ops = &src_ops,
 		.emit = to_dest,
 	};
 	struct ferry_mig_result sres;
 	const struct ferry_mig_result *dres;
 	__u8 env[FERRY_MIG_ORDER_MAX];
 	struct pipe_ctx p = { 0 };
-	__u64 now = time(NULL), t0, total;
+	__u64 now = time(NULL), t0, total, index_ns;
 	size_t len;
 	int ret;
 
@@ -167,6 +189,10 @@ static int migrate(struct dpt *src, struct dpt *dst, struct ferry_mig_done *done
 	}
 	ret = ferry_mig_source_run(&s, &sres);
 	total = mono_ns() - t0;
+	t0 = mono_ns();
+	if (!ret && p.last == 1 && ferry_mig_recv_index(p.r))
+		ret = -EIO;
+	index_ns = mono_ns() - t0;
 	dres = ferry_mig_recv_result(p.r);
 	if (ret || p.last != 1 || dres->count[FERRY_IMPORT_ACCEPTED] != n) {
 		fprintf(stderr, "bench_mig: %llu flows: source %s (%s), destination %s (%s)\n",
@@ -185,6 +211,8 @@ static int migrate(struct dpt *src, struct dpt *dst, struct ferry_mig_done *done
 	       (unsigned long long)n / 1000, dres->verify_ns / 1e6);
 	printf("bench: mig_payload_vm_%lluk_install_ms %.2f ms\n",
 	       (unsigned long long)n / 1000, dres->install_ns / 1e6);
+	printf("bench: mig_payload_vm_%lluk_index_after_ms %.2f ms\n",
+	       (unsigned long long)n / 1000, index_ns / 1e6);
 	printf("bench: mig_payload_vm_%lluk_bytes %llu bytes\n",
 	       (unsigned long long)n / 1000, (unsigned long long)sres.bytes);
 	ferry_mig_recv_free(p.r);
@@ -220,6 +248,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < N_SIZES; i++)
 		if (fill(bpf_map__fd(src.skel->maps.ferry_ct), 1, 100 + i, sizes[i], now))
 			goto out;
+	/* the agent's stage */
+	if (ferry_stateops_open_obj(&src_ops, src.skel->obj, FERRY_ST_STAGE_MAX) ||
+	    ferry_stateops_open_obj(&dst_ops, dst.skel->obj, FERRY_ST_STAGE_MAX))
+		goto out;
+	for (i = 0; i < N_SIZES; i++)
+		if (register_vm(&src, &dst, 100 + i, sizes[i]))
+			goto out;
 	printf("bench: mig_payload_other_flows %llu flows\n", (unsigned long long)others);
 	for (i = 0; i < N_SIZES; i++)
 		if (migrate(&src, &dst, done, 100 + i, sizes[i]))
@@ -227,6 +262,8 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	ferry_mig_done_free(done);
+	ferry_stateops_close(&src_ops);
+	ferry_stateops_close(&dst_ops);
 	dpt_close(&src);
 	dpt_close(&dst);
 	return ret;

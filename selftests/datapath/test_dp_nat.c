@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include "ferry/layout.h"
 #include "ferry_fw_test.skel.h"
-#include "ctforget.h"
+#include "stateops.h"
 #include "cthandover.h"
 #include "statecodec.h"
 #include "ctiter.h"
@@ -582,7 +582,7 @@ static void test_expiry(void **state)
 		.saddr = SERVER4, .daddr = POOL4, .proto = IPPROTO_UDP,
 		.sport = 53, .dport = 5353,
 	};
-	struct ferry_ct_links links;
+	struct ferry_stateops ops;
 	struct ferry_sweep st;
 
 	set_pool(d, POOL4, 1, 1024, 65535, "198.18.0.0", 24);
@@ -599,12 +599,9 @@ static void test_expiry(void **state)
 	assert_pass(d, &s, FERRY_PASS_NEW);
 	assert_int_equal(rev_count(d), 1);
 	dpt_advance(d, DPT_SEC(31));
-	links.ct_fd = bpf_map__fd(d->skel->maps.ferry_ct);
-	links.rev_fd = fd_of(d, "ferry_nat_rev");
-	links.ix.index_fd = bpf_map__fd(d->skel->maps.ferry_vm_index);
-	links.ix.overflow_fd = bpf_map__fd(d->skel->maps.ferry_vm_overflow);
-	assert_int_equal(ferry_ct_sweep(links.ct_fd, dpt_now(d), ferry_ct_forget,
-					&links, &st), 0);
+	assert_int_equal(ferry_stateops_open_obj(&ops, d->skel->obj, 0), 0);
+	assert_int_equal(ferry_ct_sweep(&ops, dpt_now(d), &st), 0);
+	ferry_stateops_close(&ops);
 	assert_int_equal(st.removed, 1);
 	assert_int_equal(dpt_flow_count(d), 0);
 	assert_int_equal(rev_count(d), 0);
@@ -861,6 +858,8 @@ static void test_binding_migrates(void **state)
 	struct pkt_spec s = tcp(CLIENT4, SERVER4, 40000, 80, PKT_TCP_SYN, 1000, 0);
 	struct pkt_spec x, e;
 	struct ferry_import_nat nat;
+	struct ferry_import_opts io = { .nrules = 1, .nat = &nat };
+	struct ferry_stateops ops2;
 	struct ferry_import_report rep;
 	struct ferry_flow_key k, k2;
 	struct ferry_flow f, f2;
@@ -885,17 +884,16 @@ static void test_binding_migrates(void **state)
 
 	assert_int_equal(dpt_open(&d2, 0), 0);
 	dpt_rule_init(&allow, 1, FERRY_ACT_ALLOW);
+	io.rules = &allow;
 	assert_int_equal(dpt_set_rules(&d2, &allow, 1), 0);
-	nat.rev_fd = fd_of(&d2, "ferry_nat_rev");
+	assert_int_equal(ferry_stateops_open_obj(&ops2, d2.skel->obj, 0), 0);
 	nat.pools_fd = fd_of(&d2, "ferry_nat_pools");
 	nat.fwds_fd = fd_of(&d2, "ferry_nat_fwds");
 
 	/* d2 has no such pool: the binding is not its to take. */
 	ferry_sc_flow_to_entry(&r, dpt_now(&d2), &k2, &f2);
-	assert_int_equal(ferry_import_nat(bpf_map__fd(d2.skel->maps.ferry_ct),
-					  bpf_map__fd(d2.skel->maps.ferry_config),
-					  &nat, &k2, &f2, 1, &allow, 1, 0, &rep,
-					  err, sizeof(err)), 0);
+	assert_int_equal(ferry_import(&ops2, &k2, &f2, 1, &io, &rep, err,
+				      sizeof(err)), 0);
 	assert_int_equal(rep.count[FERRY_IMPORT_NAT_FOREIGN], 1);
 	assert_int_equal(dpt_flow_count(&d2), 0);
 	assert_int_equal(rev_count(&d2), 0);
@@ -903,10 +901,8 @@ static void test_binding_migrates(void **state)
 	/* With the pool it is: the flow and its claim are installed. */
 	set_pool(&d2, POOL4, 1, 20000, 20099, "198.18.0.0", 24);
 	ferry_sc_flow_to_entry(&r, dpt_now(&d2), &k2, &f2);
-	assert_int_equal(ferry_import_nat(bpf_map__fd(d2.skel->maps.ferry_ct),
-					  bpf_map__fd(d2.skel->maps.ferry_config),
-					  &nat, &k2, &f2, 1, &allow, 1, 0, &rep,
-					  err, sizeof(err)), 0);
+	assert_int_equal(ferry_import(&ops2, &k2, &f2, 1, &io, &rep, err,
+				      sizeof(err)), 0);
 	assert_int_equal(rep.count[FERRY_IMPORT_ACCEPTED], 1);
 	assert_int_equal(rev_count(&d2), 1);
 
@@ -920,13 +916,12 @@ static void test_binding_migrates(void **state)
 	/* Another client's flow claiming the same translation: refused. */
 	r.src[3] = 3;
 	ferry_sc_flow_to_entry(&r, dpt_now(&d2), &k2, &f2);
-	assert_int_equal(ferry_import_nat(bpf_map__fd(d2.skel->maps.ferry_ct),
-					  bpf_map__fd(d2.skel->maps.ferry_config),
-					  &nat, &k2, &f2, 1, &allow, 1, 0, &rep,
-					  err, sizeof(err)), 0);
+	assert_int_equal(ferry_import(&ops2, &k2, &f2, 1, &io, &rep, err,
+				      sizeof(err)), 0);
 	assert_int_equal(rep.count[FERRY_IMPORT_NAT_TAKEN], 1);
 	assert_int_equal(dpt_flow_count(&d2), 1);
 	assert_int_equal(rev_count(&d2), 1);
+	ferry_stateops_close(&ops2);
 	dpt_close(&d2);
 }
 

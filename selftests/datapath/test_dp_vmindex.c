@@ -3,8 +3,11 @@
  * The per-VM flow index: the datapath notes each new flow in the set of
  * each registered endpoint; registering a VM fills its set from the table;
  * an export through the index selects exactly what a table walk selects
- * (a flow between two selected VMs once); the sweep forgets what it
- * deletes; an unregistered VM falls back to the walk.
+ * (a flow between two selected VMs once), also when the set needs several
+ * runs of the kernel's reader (FERRY_ST_VM_READ) and when the key it
+ * resumes after goes away between them; the sweep forgets what it deletes;
+ * an import notes what it installs; an unregistered VM falls back to the
+ * walk.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +24,35 @@
 #include "ctiter.h"
 #include "dpt_assert.h"
 #include "ferry_fw_test.skel.h"
+#include "stateops.h"
 #include "vmindex.h"
+
+/* One fixture: the datapath and the state operations over it. */
+struct fix {
+	struct dpt d;
+	struct ferry_stateops ops;
+};
+
+static int setup(void **state)
+{
+	struct fix *x = calloc(1, sizeof(*x));
+
+	if (!x || dpt_open(&x->d, 65536) || dpt_allow_all(&x->d) ||
+	    ferry_stateops_open_obj(&x->ops, x->d.skel->obj, 0))
+		return -1;
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *x = *state;
+
+	ferry_stateops_close(&x->ops);
+	dpt_close(&x->d);
+	free(x);
+	return 0;
+}
 
 static struct ferry_vm_index index_of(struct dpt *d)
 {
@@ -39,6 +70,11 @@ static int ct_fd(struct dpt *d)
 static int cfg_fd(struct dpt *d)
 {
 	return bpf_map__fd(d->skel->maps.ferry_config);
+}
+
+static int cmp_key(const struct ferry_flow_key *a, const struct ferry_flow_key *b)
+{
+	return memcmp(a, b, sizeof(*a));
 }
 
 static void vm(struct ferry_vm_key *vk, const char *spec)
@@ -66,10 +102,9 @@ static __u64 set_size(struct dpt *d, const char *spec)
 }
 
 /* Flows an export of the VMs in specs selects, with or without the index. */
-static __u64 export_count(struct dpt *d, int indexed, int nvms, ...)
+static __u64 export_count(struct fix *x, int indexed, int nvms, ...)
 {
-	struct ferry_vm_index ix = index_of(d);
-	struct ferry_export_sel sel = { .index = indexed ? &ix : NULL };
+	struct ferry_export_sel sel = { .no_index = !indexed };
 	struct ferry_flow_key *keys;
 	struct ferry_flow *flows;
 	struct ferry_vm_key vk;
@@ -86,8 +121,8 @@ static __u64 export_count(struct dpt *d, int indexed, int nvms, ...)
 	}
 	va_end(ap);
 	sel.n_vms = nvms;
-	assert_int_equal(ferry_export_collect(ct_fd(d), cfg_fd(d), &sel,
-					      dpt_now(d), &keys, &flows, &n), 0);
+	assert_int_equal(ferry_export_collect(&x->ops, &sel, dpt_now(&x->d), &keys,
+					      &flows, &n), 0);
 	free(keys);
 	free(flows);
 	return n;
@@ -95,7 +130,8 @@ static __u64 export_count(struct dpt *d, int indexed, int nvms, ...)
 
 static void test_new_flows_are_noted(void **state)
 {
-	struct dpt *d = *state;
+	struct fix *x = *state;
+	struct dpt *d = &x->d;
 	struct ferry_vm_index ix = index_of(d);
 	struct ferry_vm_key vk;
 	struct pkt_spec a1 = tcp("198.18.0.10", "198.18.1.1", 1000),
@@ -128,19 +164,20 @@ static void test_new_flows_are_noted(void **state)
 	assert_int_equal(set_size(d, "0:198.18.0.20"), 2);
 
 	/* Through the index or by a walk: the same flows, the A-B one once. */
-	assert_int_equal(export_count(d, 1, 1, "0:198.18.0.10"), 3);
-	assert_int_equal(export_count(d, 0, 1, "0:198.18.0.10"), 3);
-	assert_int_equal(export_count(d, 1, 2, "0:198.18.0.10", "0:198.18.0.20"), 4);
-	assert_int_equal(export_count(d, 0, 2, "0:198.18.0.10", "0:198.18.0.20"), 4);
-	assert_int_equal(export_count(d, 1, 1, "0:2001:db8::10"), 1);
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.0.10"), 3);
+	assert_int_equal(export_count(x, 0, 1, "0:198.18.0.10"), 3);
+	assert_int_equal(export_count(x, 1, 2, "0:198.18.0.10", "0:198.18.0.20"), 4);
+	assert_int_equal(export_count(x, 0, 2, "0:198.18.0.10", "0:198.18.0.20"), 4);
+	assert_int_equal(export_count(x, 1, 1, "0:2001:db8::10"), 1);
 	/* Not registered, or another zone: the walk answers. */
-	assert_int_equal(export_count(d, 1, 1, "0:198.18.1.2"), 1);
-	assert_int_equal(export_count(d, 1, 1, "1:198.18.0.10"), 0);
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.1.2"), 1);
+	assert_int_equal(export_count(x, 1, 1, "1:198.18.0.10"), 0);
 }
 
 static void test_sweep_forgets(void **state)
 {
-	struct dpt *d = *state;
+	struct fix *x = *state;
+	struct dpt *d = &x->d;
 	struct ferry_vm_index ix = index_of(d);
 	struct ferry_vm_key vk;
 	struct pkt_spec a1 = tcp("198.18.0.10", "198.18.1.1", 1000);
@@ -156,16 +193,163 @@ static void test_sweep_forgets(void **state)
 	assert_int_equal(set_size(d, "0:198.18.0.10"), 2);
 	/* The UDP flow's 30 s run out, not the TCP one's. */
 	dpt_advance(d, DPT_SEC(60));
-	assert_int_equal(ferry_ct_sweep(ct_fd(d), dpt_now(d), ferry_vm_index_forget_cb,
-					&ix, &st), 0);
+	assert_int_equal(ferry_ct_sweep(&x->ops, dpt_now(d), &st), 0);
 	assert_int_equal(st.removed, 1);
 	assert_int_equal(set_size(d, "0:198.18.0.10"), 1);
-	assert_int_equal(export_count(d, 1, 1, "0:198.18.0.10"), 1);
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.0.10"), 1);
 
 	/* Unregistered: its set is gone, exports walk the table. */
 	assert_int_equal(ferry_vm_index_del(&ix, &vk), 0);
 	assert_int_equal(ferry_vm_index_del(&ix, &vk), -ENOENT);
-	assert_int_equal(export_count(d, 1, 1, "0:198.18.0.10"), 1);
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.0.10"), 1);
+}
+
+/*
+ * Flow i of VM 198.18.0.10 (zone 0): TCP to 198.19.x.y:80, established,
+ * written into the table from userspace and noted in the VM's set as the
+ * datapath would.
+ */
+static void vm_flow(struct dpt *d, __u32 i, struct ferry_flow_key *k,
+		    struct ferry_flow *f)
+{
+	struct pkt_spec s = tcp("198.18.0.10", "198.19.0.0", 1024 + i % 60000);
+	char dst[32];
+
+	snprintf(dst, sizeof(dst), "198.19.%u.%u", (i / 60000) >> 8 & 255,
+		 (i / 60000) & 255);
+	s.daddr = dst;
+	dpt_flow_key(0, &s, k, NULL);
+	memset(f, 0, sizeof(*f));
+	f->state = FERRY_TCP_ESTABLISHED;
+	f->orig_lo = 1;
+	f->created_ns = dpt_now(d);
+	f->last_seen_ns = dpt_now(d);
+	f->expires_ns = dpt_now(d) + DPT_SEC(3600);
+}
+
+static void add_vm_flows(struct fix *x, __u32 n)
+{
+	struct ferry_vm_index ix = index_of(&x->d);
+	struct ferry_flow_key k;
+	struct ferry_flow f;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		vm_flow(&x->d, i, &k, &f);
+		assert_int_equal(bpf_map_update_elem(ct_fd(&x->d), &k, &f,
+						     BPF_NOEXIST), 0);
+		assert_int_equal(ferry_vm_index_note(&ix, &k), 0);
+	}
+}
+
+/* More flows than one run of the kernel's reader takes: several runs,
+ * each resuming after the last key of the one before, none twice. */
+static void test_many_runs(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_vm_index ix = index_of(&x->d);
+	const __u32 n = 2 * FERRY_ST_STAGE_DEFAULT + 123;
+	struct ferry_export_sel sel = { .n_vms = 1 };
+	struct ferry_flow_key *keys;
+	struct ferry_flow *flows;
+	struct ferry_vm_key vk;
+	__u64 found, got, i;
+
+	vm(&vk, "0:198.18.0.10");
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(&x->d), cfg_fd(&x->d), &vk,
+					    32768, &found), 0);
+	add_vm_flows(x, n);
+	sel.vm_family[0] = FERRY_AF_INET;
+	memcpy(sel.vm_addr[0], vk.addr, 16);
+	assert_int_equal(ferry_export_collect(&x->ops, &sel, dpt_now(&x->d), &keys,
+					      &flows, &got), 0);
+	assert_int_equal(got, n);
+	/* the last of 3 runs walked past the 2 stages taken before it */
+	assert_int_equal(x->ops.ctl->count, n);
+	for (i = 0; i < got; i++) {
+		assert_int_equal(flows[i].state, FERRY_TCP_ESTABLISHED);
+		assert_int_equal(flows[i].expires_ns, dpt_now(&x->d) + DPT_SEC(3600));
+	}
+	/* distinct keys: sorted, no neighbours equal */
+	qsort(keys, got, sizeof(*keys), (int (*)(const void *, const void *))cmp_key);
+	for (i = 1; i < got; i++)
+		assert_int_not_equal(memcmp(&keys[i - 1], &keys[i], sizeof(*keys)), 0);
+	free(keys);
+	free(flows);
+	assert_int_equal(export_count(x, 0, 1, "0:198.18.0.10"), n);
+}
+
+/* The key a run resumes after is deleted from the set between two runs:
+ * the reader says so, and an export falls back to the walk. */
+static void test_resume_lost(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_vm_index ix = index_of(&x->d);
+	struct ferry_st_ctl *c = x->ops.ctl;
+	struct ferry_flow_key last;
+	struct ferry_vm_key vk;
+	__u64 found;
+
+	vm(&vk, "0:198.18.0.10");
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(&x->d), cfg_fd(&x->d), &vk,
+					    32768, &found), 0);
+	add_vm_flows(x, FERRY_ST_STAGE_DEFAULT + 10);
+	c->vm = vk;
+	c->flags = 0;
+	assert_int_equal(ferry_st_run(&x->ops, FERRY_ST_VM_READ, 0), 0);
+	assert_int_equal(c->n, FERRY_ST_STAGE_DEFAULT);
+	assert_int_equal(c->flags, FERRY_ST_C_MORE);
+	last = c->resume;
+	assert_memory_equal(&last, &x->ops.stage[FERRY_ST_STAGE_DEFAULT - 1].key, sizeof(last));
+	/* resumed as it is: the 10 left */
+	c->flags = FERRY_ST_C_RESUME;
+	assert_int_equal(ferry_st_run(&x->ops, FERRY_ST_VM_READ, 0), 0);
+	assert_int_equal(c->n, 10);
+	assert_int_equal(c->flags, 0);
+	/* resumed after a key gone from the set */
+	assert_int_equal(ferry_vm_index_forget(&ix, &last), 0);
+	c->resume = last;
+	c->flags = FERRY_ST_C_RESUME;
+	assert_int_equal(ferry_st_run(&x->ops, FERRY_ST_VM_READ, 0), 0);
+	assert_int_equal(c->n, 0);
+	assert_int_equal(c->flags, FERRY_ST_C_LOST);
+	/* an unregistered VM */
+	vm(&c->vm, "0:198.18.0.11");
+	c->flags = 0;
+	assert_int_equal(ferry_st_run(&x->ops, FERRY_ST_VM_READ, 0), 0);
+	assert_int_equal(c->flags, FERRY_ST_C_NOSET);
+}
+
+/* What an import installs joins its VMs' sets; what it refuses does not. */
+static void test_import_noted(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_vm_index ix = index_of(&x->d);
+	struct ferry_flow_key k[3];
+	struct ferry_flow f[3];
+	struct ferry_import_report rep;
+	struct ferry_rule allow;
+	struct ferry_import_opts o = { .rules = &allow, .nrules = 1 };
+	struct ferry_vm_key vk;
+	char err[256];
+	__u64 found, n;
+
+	vm(&vk, "0:198.18.0.10");
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(&x->d), cfg_fd(&x->d), &vk,
+					    0, &found), 0);
+	dpt_rule_init(&allow, 1, FERRY_ACT_ALLOW);
+	dpt_set_now(&x->d, ferry_now_ns());
+	vm_flow(&x->d, 0, &k[0], &f[0]);
+	vm_flow(&x->d, 1, &k[1], &f[1]);
+	vm_flow(&x->d, 2, &k[2], &f[2]);
+	f[2].expires_ns = 1;	/* expired: refused */
+	assert_int_equal(ferry_import(&x->ops, k, f, 3, &o, &rep, err, sizeof(err)), 0);
+	assert_int_equal(rep.count[FERRY_IMPORT_ACCEPTED], 2);
+	assert_int_equal(rep.count[FERRY_IMPORT_EXPIRED], 1);
+	assert_int_equal(set_size(&x->d, "0:198.18.0.10"), 2);
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.0.10"), 2);
+	assert_int_equal(ferry_st_count(&x->ops, &n), 0);
+	assert_int_equal(n, 2);
 }
 
 static void test_parse(void **state)
@@ -186,10 +370,12 @@ static void test_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_new_flows_are_noted, dpt_setup,
-						dpt_teardown),
-		cmocka_unit_test_setup_teardown(test_sweep_forgets, dpt_setup,
-						dpt_teardown),
+		cmocka_unit_test_setup_teardown(test_new_flows_are_noted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_noted, setup, teardown),
 		cmocka_unit_test(test_parse),
 	};
 

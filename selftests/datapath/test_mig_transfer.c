@@ -24,6 +24,7 @@
 #include "dpt_assert.h"
 #include "ferry_fw_test.skel.h"
 #include "ctiter.h"
+#include "stateops.h"
 #include "envelope.h"
 #include "migdest.h"
 #include "migsource.h"
@@ -51,6 +52,7 @@ struct env {
 
 struct fix {
 	struct dpt src, dst;
+	struct ferry_stateops src_ops, dst_ops;
 	struct ferry_mig_order order;
 	__u8 order_env[FERRY_MIG_ORDER_MAX];
 	size_t order_len;
@@ -164,7 +166,9 @@ static int setup_sized(void **state, __u32 dst_max)
 	if (!x)
 		return -1;
 	if (dpt_open(&x->src, 0) || dpt_allow_all(&x->src) ||
-	    dpt_open(&x->dst, dst_max) || dpt_allow_all(&x->dst))
+	    dpt_open(&x->dst, dst_max) || dpt_allow_all(&x->dst) ||
+	    ferry_stateops_open_obj(&x->src_ops, x->src.skel->obj, 0) ||
+	    ferry_stateops_open_obj(&x->dst_ops, x->dst.skel->obj, 0))
 		return -1;
 	make_vm1_flows(&x->src);
 	make_flows(&x->src, "198.18.2.1", N_VM2, 43000);
@@ -174,9 +178,7 @@ static int setup_sized(void **state, __u32 dst_max)
 	x->done = ferry_mig_done_new(16);
 	x->dest = (struct ferry_mig_dest){
 		.som_pk = som.pk, .host_id = DST_HOST, .done = x->done,
-		.ct_fd = bpf_map__fd(x->dst.skel->maps.ferry_ct),
-		.config_fd = bpf_map__fd(x->dst.skel->maps.ferry_config),
-		.rulesets_fd = x->dst.rulesets_fd,
+		.ops = &x->dst_ops, .rulesets_fd = x->dst.rulesets_fd,
 	};
 	base_order(x);
 	seal_order(x);
@@ -216,6 +218,8 @@ static int teardown(void **state)
 
 	clear_envs(x);
 	ferry_mig_done_free(x->done);
+	ferry_stateops_close(&x->src_ops);
+	ferry_stateops_close(&x->dst_ops);
 	dpt_close(&x->src);
 	dpt_close(&x->dst);
 	free(x);
@@ -228,8 +232,7 @@ static int run_source(struct fix *x, const struct ferry_mig_order *o,
 {
 	struct ferry_mig_source s = {
 		.order = o, .id = id, .host_id = o->src_host,
-		.ct_fd = bpf_map__fd(x->src.skel->maps.ferry_ct),
-		.config_fd = bpf_map__fd(x->src.skel->maps.ferry_config),
+		.ops = &x->src_ops,
 		.mono_now_ns = dpt_now(&x->src),
 		.real_now_ms = NOW_S * 1000 + 1000,
 		.chunk_bytes = CHUNK, .emit = emit, .ctx = x,

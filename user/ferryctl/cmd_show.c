@@ -16,7 +16,7 @@
 #include "flowfmt.h"
 #include "rules.h"
 #include "ruleset.h"
-#include "ctforget.h"
+#include "stateops.h"
 
 static int open_map(const char *name)
 {
@@ -85,22 +85,18 @@ static int ct_list(int json)
 
 static int ct_gc(void)
 {
-	int fd = open_map("ferry_ct"), err;
-	struct ferry_ct_links links;
+	struct ferry_stateops ops;
 	struct ferry_sweep st;
+	int err;
 
-	if (fd < 0)
-		return 1;
-	err = ferry_ct_links_open(&links, ferryctl_instance, fd);
+	err = ferry_stateops_open_instance(&ops, ferryctl_instance, 0);
 	if (err) {
-		fprintf(stderr, "ferryctl ct gc: the VM index and NAT maps: %s\n",
-			strerror(-err));
-		close(fd);
+		fprintf(stderr, "ferryctl ct gc: instance '%s': %s\n",
+			ferryctl_instance, strerror(-err));
 		return 1;
 	}
-	err = ferry_ct_sweep(fd, ferry_now_ns(), ferry_ct_forget, &links, &st);
-	ferry_ct_links_close(&links);
-	close(fd);
+	err = ferry_ct_sweep(&ops, ferry_now_ns(), &st);
+	ferry_stateops_close(&ops);
 	if (err) {
 		fprintf(stderr, "ferryctl ct gc: %s\n", strerror(-err));
 		return 1;

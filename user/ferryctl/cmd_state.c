@@ -127,29 +127,25 @@ static int encode_spool(struct ferry_sc_enc *e, int spool, __u64 now)
  */
 int cmd_export(int argc, char **argv)
 {
-	struct ferry_vm_index ix = { .index_fd = -1, .overflow_fd = -1 };
 	struct ferry_export_sel sel = { 0 };
+	struct ferry_stateops ops = { 0 };
 	struct ferry_sc_enc_opts o = { .write = write_stdout };
 	const char *tmp = getenv("TMPDIR") ?: "/tmp";
 	char host[256], err[256] = "";
 	struct ferry_sc_enc *e = NULL;
-	int ct_fd, cfg_fd, ret, zlib = 0, spool = -1;
+	int ret, zlib = 0, spool = -1;
 	__u64 n = 0, now;
 
 	if (export_opts(argc, argv, &sel, &zlib))
 		return 2;
-	ct_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_ct");
-	cfg_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_config");
-	if (ct_fd < 0 || cfg_fd < 0) {
+	ret = ferry_stateops_open_instance(&ops, ferryctl_instance, 0);
+	if (ret) {
 		fprintf(stderr, "ferryctl export: instance '%s' is not loaded\n",
 			ferryctl_instance);
-		ret = -ENOENT;
 		goto out;
 	}
-	if (!ferry_vm_index_open(&ix, ferryctl_instance))
-		sel.index = &ix;
 	now = ferry_now_ns();
-	ret = ferry_export_spool(ct_fd, cfg_fd, &sel, now, tmp, &spool, &n);
+	ret = ferry_export_spool(&ops, &sel, now, tmp, &spool, &n);
 	if (ret) {
 		fprintf(stderr, "ferryctl export: spooling to %s: %s\n", tmp,
 			strerror(-ret));
@@ -172,14 +168,10 @@ int cmd_export(int argc, char **argv)
 	else
 		fprintf(stderr, "ferryctl export: %llu flows\n", (unsigned long long)n);
 out:
-	ferry_vm_index_close(&ix);
+	ferry_stateops_close(&ops);
 	ferry_sc_enc_free(e);
 	if (spool >= 0)
 		close(spool);
-	if (ct_fd >= 0)
-		close(ct_fd);
-	if (cfg_fd >= 0)
-		close(cfg_fd);
 	return ret ? 1 : 0;
 }
 
@@ -195,39 +187,15 @@ static void print_report(const struct ferry_import_report *rep, int dry_run)
 	putchar('\n');
 }
 
-/* Imported flows join the sets of their VMs in the index. */
-static int note_imported(int ct_fd, const struct ferry_sc_array *a)
-{
-	struct ferry_vm_index ix;
-	int err;
-
-	err = ferry_vm_index_open(&ix, ferryctl_instance) ?:
-	      ferry_vm_index_note_imported(&ix, ct_fd, a->keys, a->n);
-	ferry_vm_index_close(&ix);
-	if (err)
-		fprintf(stderr, "ferryctl import: the VM index: %s\n", strerror(-err));
-	return err;
-}
-
-/* The table's size bounds a bundle: more flows could never be installed. */
-static int import_room(int ct_fd, __u64 *cap)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(ct_fd, &info, &len))
-		return -errno;
-	*cap = info.max_entries;
-	return 0;
-}
-
 int cmd_import(int argc, char **argv)
 {
-	struct ferry_import_nat nat = { .rev_fd = -1, .pools_fd = -1, .fwds_fd = -1 };
+	struct ferry_import_nat nat = { .pools_fd = -1, .fwds_fd = -1 };
 	struct ferry_sc_array a = { 0 };
+	struct ferry_stateops ops = { 0 };
+	struct ferry_import_opts o = { 0 };
 	struct ferry_import_report rep;
 	struct ferry_rule *rules = NULL;
-	int ct_fd = -1, cfg_fd = -1, rs_fd = -1, ret, dry_run = 0;
+	int rs_fd = -1, ret, dry_run = 0;
 	char err[512] = "";
 	__u32 nrules = 0;
 
@@ -237,17 +205,17 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "usage: ferryctl import [--dry-run] < BUNDLE\n");
 		return 2;
 	}
-	ct_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_ct");
-	cfg_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_config");
 	rs_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_rulesets");
-	if (ct_fd < 0 || cfg_fd < 0 || rs_fd < 0) {
+	ret = rs_fd < 0 ? rs_fd : ferry_stateops_open_instance(&ops, ferryctl_instance, 0);
+	if (ret) {
 		fprintf(stderr, "ferryctl import: instance '%s' is not loaded\n",
 			ferryctl_instance);
-		ret = -ENOENT;
 		goto out;
 	}
+	/* The table's size bounds a bundle: more flows could never be installed. */
+	a.cap = ops.ct_max;
 	rules = calloc(FERRY_MAX_RULES, sizeof(*rules));
-	ret = rules ? import_room(ct_fd, &a.cap) : -ENOMEM;
+	ret = rules ? 0 : -ENOMEM;
 	if (!ret)
 		ret = ferry_ruleset_read(rs_fd, rules, FERRY_MAX_RULES, &nrules);
 	if (!ret) {
@@ -267,35 +235,30 @@ int cmd_import(int argc, char **argv)
 			err);
 		goto out;
 	}
-	nat.rev_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_rev");
 	nat.pools_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_pools");
 	nat.fwds_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_fwds");
-	if (nat.rev_fd < 0 || nat.pools_fd < 0 || nat.fwds_fd < 0) {
+	if (nat.pools_fd < 0 || nat.fwds_fd < 0) {
 		fprintf(stderr, "ferryctl import: instance '%s' has no NAT maps\n",
 			ferryctl_instance);
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = ferry_import_nat(ct_fd, cfg_fd, &nat, a.keys, a.flows, a.n, rules,
-			       nrules, dry_run, &rep, err, sizeof(err));
+	o.rules = rules;
+	o.nrules = nrules;
+	o.nat = &nat;
+	o.flags = dry_run ? FERRY_IMPORT_DRY_RUN : 0;
+	ret = ferry_import(&ops, a.keys, a.flows, a.n, &o, &rep, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "ferryctl import: %s\n", err);
 	else
 		print_report(&rep, dry_run);
-	if (!ret && !dry_run)
-		ret = note_imported(ct_fd, &a);
 out:
 	free(rules);
 	free(a.keys);
 	free(a.flows);
-	if (ct_fd >= 0)
-		close(ct_fd);
-	if (cfg_fd >= 0)
-		close(cfg_fd);
+	ferry_stateops_close(&ops);
 	if (rs_fd >= 0)
 		close(rs_fd);
-	if (nat.rev_fd >= 0)
-		close(nat.rev_fd);
 	if (nat.pools_fd >= 0)
 		close(nat.pools_fd);
 	if (nat.fwds_fd >= 0)

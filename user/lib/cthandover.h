@@ -7,9 +7,10 @@
 #ifndef FERRY_CTHANDOVER_H
 #define FERRY_CTHANDOVER_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "ferry/layout.h"
-#include "vmindex.h"
+#include "stateops.h"
 
 /* Which flows to export: all, a zone, or those of some VMs. */
 struct ferry_export_sel {
@@ -21,9 +22,9 @@ struct ferry_export_sel {
 	__u32 vm_zone[64];
 	__u8  vm_family[64];
 	__u8  vm_addr[64][16];
-	/* With an index, VMs whose addresses are registered there are read
-	 * from their sets; otherwise (NULL) the table is walked. */
-	const struct ferry_vm_index *index;
+	/* VMs whose addresses are registered in the per-VM index are read
+	 * from their sets; others, or all with no_index, by a table walk. */
+	bool no_index;
 };
 
 /* Does the flow (k, f) belong to the selection? */
@@ -31,11 +32,11 @@ int ferry_export_selects(const struct ferry_export_sel *sel,
 			 const struct ferry_flow_key *k);
 
 /*
- * The live flows of the table ct_fd that sel selects (not expired at now,
- * not part of an import still in progress): keys and flows get arrays
+ * The live flows of ops' table that sel selects (not expired at now, not
+ * part of an import still in progress): keys and flows get arrays
  * allocated for them (free() both), n their count. 0 or -errno.
  */
-int ferry_export_collect(int ct_fd, int config_fd,
+int ferry_export_collect(struct ferry_stateops *ops,
 			 const struct ferry_export_sel *sel, __u64 now_ns,
 			 struct ferry_flow_key **keys, struct ferry_flow **flows,
 			 __u64 *n);
@@ -46,7 +47,7 @@ int ferry_export_collect(int ct_fd, int config_fd,
  * table's size. *fd (close it) is positioned at the first of the *n
  * records; read them with ferry_export_spool_read. 0 or -errno.
  */
-int ferry_export_spool(int ct_fd, int config_fd,
+int ferry_export_spool(struct ferry_stateops *ops,
 		       const struct ferry_export_sel *sel, __u64 now_ns,
 		       const char *dir, int *fd, __u64 *n);
 /* Up to max (at most 256) records; their number, 0 at the end, or -errno. */
@@ -68,42 +69,55 @@ struct ferry_import_report {
 	__u64 count[FERRY_IMPORT_REASON_MAX];
 };
 
-const char *ferry_import_reason_name(unsigned int reason);
+/* ferry_import's flags */
+#define FERRY_IMPORT_DRY_RUN	0x01	/* check, write nothing */
+#define FERRY_IMPORT_INDEX_LATER 0x02	/* note in the per-VM index later */
 
-/*
- * Import flows[0..n) (keys[i] their keys) into the table ct_fd, treating
- * them as untrusted: each is checked against rules[0..nrules) as if it were
- * a new flow, and refused if its key is taken; the report counts each
- * reason. If the accepted ones do not fit the table's free room, the
- * import is refused whole (-ENOSPC). Accepted flows are inserted as batch
- * N, invisible to the datapath, then made visible together by one update
- * of the config map; any failure before that removes what was inserted,
- * leaving the table as it was. dry_run checks without writing. 0 or -errno
- * with a message in err.
- */
-int ferry_import(int ct_fd, int config_fd, struct ferry_flow_key *keys,
-		 struct ferry_flow *flows, __u64 n, const struct ferry_rule *rules,
-		 __u32 nrules, int dry_run, struct ferry_import_report *rep,
-		 char *err, size_t errlen);
+const char *ferry_import_reason_name(unsigned int reason);
 
 /* The local NAT maps an import checks bindings against. */
 struct ferry_import_nat {
-	int rev_fd;	/* ferry_nat_rev */
 	int pools_fd;	/* ferry_nat_pools */
 	int fwds_fd;	/* ferry_nat_fwds */
 };
 
+struct ferry_import_opts {
+	const struct ferry_rule *rules;	/* the local rules, */
+	__u32 nrules;			/* each flow is checked against */
+	const struct ferry_import_nat *nat; /* NULL: bindings are not ours */
+	unsigned int flags;		/* FERRY_IMPORT_* */
+	__u8 *verdict;			/* NULL, or room for each flow's
+					 * enum ferry_import_reason */
+};
+
 /*
- * As ferry_import, with NAT bindings: a flow's binding is accepted only if
- * its SNAT address and port lie in this host's pool of the flow's zone and
- * its DNAT target is a backend of this host's forward for the address the
- * client used; its translated tuple is claimed in ferry_nat_rev with
- * BPF_NOEXIST, never over another flow's binding. nat NULL: every flow
- * with a binding is refused (nat-not-owned).
+ * Import flows[0..n) (keys[i] their keys) into ops' table, treating them
+ * as untrusted: each is checked against o->rules as if it were a new
+ * flow, and refused if its key is taken; the report counts each
+ * reason. A flow's NAT binding is accepted only if its SNAT address and
+ * port lie in this host's pool of the flow's zone and its DNAT target is
+ * a backend of this host's forward for the address the client used
+ * (o->nat NULL: every flow with a binding is refused, nat-not-owned); its
+ * translated tuple is claimed in ferry_nat_rev with BPF_NOEXIST, never
+ * over another flow's binding. If the accepted ones do not fit the
+ * table's free room, the import is refused whole (-ENOSPC). Accepted
+ * flows are inserted as batch N, invisible to the datapath, and noted in
+ * the per-VM index, then made visible together by one update of the
+ * config map; any failure before that removes what was inserted, leaving
+ * the table as it was. FERRY_IMPORT_DRY_RUN checks without writing.
+ * FERRY_IMPORT_INDEX_LATER (needs o->verdict) leaves the noting, about
+ * a microsecond a flow, to ferry_import_index after the commit: until
+ * then the flows count as missing from their VMs' sets, so that an export
+ * of those VMs walks the table meanwhile. 0 or -errno with a message in
+ * err.
  */
-int ferry_import_nat(int ct_fd, int config_fd, const struct ferry_import_nat *nat,
-		     struct ferry_flow_key *keys, struct ferry_flow *flows, __u64 n,
-		     const struct ferry_rule *rules, __u32 nrules, int dry_run,
-		     struct ferry_import_report *rep, char *err, size_t errlen);
+int ferry_import(struct ferry_stateops *ops, struct ferry_flow_key *keys,
+		 struct ferry_flow *flows, __u64 n, const struct ferry_import_opts *o,
+		 struct ferry_import_report *rep, char *err, size_t errlen);
+
+/* The flows a FERRY_IMPORT_INDEX_LATER import accepted (verdict: its
+ * o->verdict) into their VMs' sets. 0 or -errno. */
+int ferry_import_index(struct ferry_stateops *ops, const struct ferry_flow_key *keys,
+		       const struct ferry_flow *flows, const __u8 *verdict, __u64 n);
 
 #endif

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "ctiter.h"
+#include "natconfig.h"
 #include "log.h"
 
 #define CT_BATCH	4096
@@ -56,48 +57,83 @@ out_free:
 	return err;
 }
 
-/*
- * Delete k if it is still the expired flow f that the walk saw. The
- * datapath treats an expired entry as absent and may have put a new flow
- * under the same key since: re-read it, and leave it if it was renewed
- * (expiry moved) or replaced (another creation time). What remains is the
- * moment between that read and the delete, a few microseconds.
- */
-static int sweep_one(int ct_fd, const struct ferry_flow_key *k,
-		     const struct ferry_flow *f, __u64 now, struct ferry_sweep *st)
+int ferry_ct_read_all(int ct_fd, struct ferry_flow_key *keys,
+		      struct ferry_flow *flows, __u64 cap, __u64 *n)
 {
-	struct ferry_flow cur;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_F_LOCK);
+	__u32 batch, count;
+	void *in = NULL;
+	__u64 have = 0;
+	int ret;
 
-	if (bpf_map_lookup_elem_flags(ct_fd, k, &cur, BPF_F_LOCK))
-		return errno == ENOENT ? 0 : -errno;
-	if (cur.created_ns != f->created_ns || cur.expires_ns >= now) {
-		st->spared++;
-		return 0;
+	for (;;) {
+		if (cap - have < CT_BATCH)
+			return -ENOSPC;
+		count = CT_BATCH;
+		ret = bpf_map_lookup_batch(ct_fd, in, &batch, keys + have,
+					   flows + have, &count, &opts);
+		if (ret && errno != ENOENT)
+			return -errno;
+		have += count;
+		if (ret)	/* ENOENT: that was the last batch */
+			break;
+		in = &batch;
 	}
-	if (bpf_map_delete_elem(ct_fd, k))
-		return errno == ENOENT ? 0 : -errno;
-	st->removed++;
-	return st->on_delete ? st->on_delete(k, &cur, st->ctx) : 0;
+	*n = have;
+	return 0;
+}
+
+struct sweep_ctx {
+	struct ferry_stateops *ops;
+	__u64 now;
+	__u32 staged;
+	struct ferry_sweep *st;
+};
+
+/* The expired flows staged so far, to the kernel. */
+static int sweep_flush(struct sweep_ctx *s)
+{
+	__u32 i;
+	int err;
+
+	if (!s->staged)
+		return 0;
+	s->ops->ctl->now_ns = s->now;
+	err = ferry_st_run(s->ops, FERRY_ST_EXPIRE, s->staged);
+	for (i = 0; i < s->staged; i++) {
+		if (s->ops->stage[i].result == FERRY_ST_EXPIRED)
+			s->st->removed++;
+		else if (s->ops->stage[i].result == FERRY_ST_KEPT)
+			s->st->spared++;
+	}
+	s->staged = 0;
+	return err;
 }
 
 static int sweep_cb(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		    void *ctx)
 {
-	struct ferry_sweep *st = ctx;
+	struct sweep_ctx *s = ctx;
+	struct ferry_st_rec *r;
 
-	st->visited++;
-	if (f->expires_ns >= st->now_ns)
+	s->st->visited++;
+	if (f->expires_ns >= s->now)
 		return 0;
-	return sweep_one(st->ct_fd, k, f, st->now_ns, st);
+	r = &s->ops->stage[s->staged++];
+	r->key = *k;
+	r->flags = 0;
+	if (f->nat.kind && !ferry_nat_xlat_key(k, f, &r->rkey))
+		r->flags = FERRY_ST_F_RKEY;
+	memcpy(r->flow, f, sizeof(*f));
+	return s->staged == s->ops->stage_max ? sweep_flush(s) : 0;
 }
 
-int ferry_ct_sweep(int ct_fd, __u64 now_ns, ferry_ct_cb on_delete, void *ctx,
-		   struct ferry_sweep *st)
+int ferry_ct_sweep(struct ferry_stateops *ops, __u64 now_ns, struct ferry_sweep *st)
 {
+	struct sweep_ctx s = { .ops = ops, .now = now_ns, .st = st };
+	int err;
+
 	memset(st, 0, sizeof(*st));
-	st->ct_fd = ct_fd;
-	st->now_ns = now_ns;
-	st->on_delete = on_delete;
-	st->ctx = ctx;
-	return ferry_ct_foreach(ct_fd, sweep_cb, st);
+	err = ferry_ct_foreach(ops->m.ct, sweep_cb, &s);
+	return err ?: sweep_flush(&s);
 }

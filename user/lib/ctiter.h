@@ -4,6 +4,7 @@
 #define FERRY_CTITER_H
 
 #include "ferry/layout.h"
+#include "stateops.h"
 
 /* Called for each flow; a non-zero return stops the walk and is returned. */
 typedef int (*ferry_ct_cb)(const struct ferry_flow_key *k,
@@ -13,25 +14,28 @@ typedef int (*ferry_ct_cb)(const struct ferry_flow_key *k,
  * their lock). Returns 0, the callback's value, or -errno. */
 int ferry_ct_foreach(int ct_fd, ferry_ct_cb cb, void *ctx);
 
+/*
+ * Read every flow of the table into keys[0..cap) and flows[0..cap) as
+ * batches come, without copying them again; *n gets their number.
+ * -ENOSPC if the table held more than cap. 0 or -errno.
+ */
+int ferry_ct_read_all(int ct_fd, struct ferry_flow_key *keys,
+		      struct ferry_flow *flows, __u64 cap, __u64 *n);
+
 struct ferry_sweep {
-	int ct_fd;
-	__u64 now_ns;
-	ferry_ct_cb on_delete;	/* after each delete, if set */
-	void *ctx;
 	__u64 visited;	/* entries read */
 	__u64 removed;	/* expired ones deleted */
 	__u64 spared;	/* expired when read, renewed or replaced since */
 };
 
 /*
- * Delete the flows that expired before now_ns, walking the table in
- * batches and deleting each expired flow only if it still is the one the
- * walk read; on_delete (may be NULL) is told of each, to remove what
- * hangs on the flow (its keys in the VM index). *st gets the counts.
- * Returns 0 or -errno.
+ * Delete the flows of ops' table that expired before now_ns: a walk in
+ * batches, and the expired ones handed to the kernel a stage at a time
+ * (FERRY_ST_EXPIRE), which deletes each only if it still is the flow the
+ * walk read, with its NAT binding and its keys in the per-VM index. *st
+ * gets the counts. Returns 0 or -errno.
  */
-int ferry_ct_sweep(int ct_fd, __u64 now_ns, ferry_ct_cb on_delete, void *ctx,
-		   struct ferry_sweep *st);
+int ferry_ct_sweep(struct ferry_stateops *ops, __u64 now_ns, struct ferry_sweep *st);
 
 /* CLOCK_MONOTONIC now, the datapath's clock. */
 __u64 ferry_now_ns(void);

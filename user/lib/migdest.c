@@ -114,6 +114,10 @@ struct ferry_mig_recv {
 	crypto_generichash_state hash;
 	int state;		/* 0 receiving, 1 installed, <0 failed (-errno) */
 	__u64 gap_lo, gap_hi;	/* failed on a jump: chunks [lo, hi) missing */
+	/* installed: the flows and their verdicts, until they are noted in
+	 * the per-VM index (ferry_mig_recv_index) */
+	struct ferry_sc_array installed;
+	__u8 *verdict;
 };
 
 static int result(struct ferry_mig_result *res, int reason, int code,
@@ -196,7 +200,27 @@ void ferry_mig_recv_free(struct ferry_mig_recv *r)
 	if (!r)
 		return;
 	free(r->buf);
+	free(r->installed.keys);
+	free(r->installed.flows);
+	free(r->verdict);
 	free(r);
+}
+
+int ferry_mig_recv_index(struct ferry_mig_recv *r)
+{
+	struct ferry_sc_array *a = &r->installed;
+	int ret;
+
+	if (!r->verdict)
+		return 0;
+	ret = ferry_import_index(r->d->ops, a->keys, a->flows, r->verdict, a->n);
+	free(a->keys);
+	free(a->flows);
+	free(r->verdict);
+	a->keys = NULL;
+	a->flows = NULL;
+	r->verdict = NULL;
+	return ret;
 }
 
 const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r)
@@ -361,16 +385,11 @@ static void describe(const struct ferry_flow_key *k, const struct ferry_flow *f,
  * before allocating room for them. */
 static int check_table_size(struct ferry_mig_recv *r, __u64 flows)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(r->d->ct_fd, &info, &len))
-		return result(&r->res, FERRY_MIG_INTERNAL, -errno, "reading the table's "
-			      "size: %s", strerror(errno));
-	if (flows > info.max_entries)
+	if (flows > r->d->ops->ct_max)
 		return result(&r->res, FERRY_MIG_TABLE_FULL, -ENOSPC, "%llu flows can "
-			      "never fit a table of %u entries (nothing installed)",
-			      (unsigned long long)flows, info.max_entries);
+			      "never fit a table of %llu entries (nothing installed)",
+			      (unsigned long long)flows,
+			      (unsigned long long)r->d->ops->ct_max);
 	return 0;
 }
 
@@ -416,6 +435,7 @@ static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_
 
 static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
 {
+	struct ferry_import_opts o = { 0 };
 	struct ferry_import_report rep;
 	struct ferry_rule *rules;
 	char why[FERRY_MIG_ERR_MAX];
@@ -431,12 +451,21 @@ static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
 		return result(&r->res, FERRY_MIG_INTERNAL, ret, "reading the rules: %s",
 			      strerror(-ret));
 	}
-	ret = ferry_import_nat(r->d->ct_fd, r->d->config_fd, r->d->nat, a->keys,
-			       a->flows, a->n, rules, nrules, 0, &rep, why, sizeof(why));
+	o.rules = rules;
+	o.nrules = nrules;
+	o.nat = r->d->nat;
+	o.flags = FERRY_IMPORT_INDEX_LATER;
+	o.verdict = r->verdict = malloc(a->n ? a->n : 1);
+	ret = o.verdict ? ferry_import(r->d->ops, a->keys, a->flows, a->n, &o, &rep,
+				       why, sizeof(why)) : -ENOMEM;
 	free(rules);
-	/* Best effort: a VM whose set misses a flow is exported by a walk. */
-	if (!ret && r->d->index)
-		ferry_vm_index_note_imported(r->d->index, r->d->ct_fd, a->keys, a->n);
+	if (!ret) {	/* kept for ferry_mig_recv_index */
+		r->installed = *a;
+		*a = (struct ferry_sc_array){ 0 };
+	} else {
+		free(r->verdict);
+		r->verdict = NULL;
+	}
 	for (i = 0; i < FERRY_IMPORT_REASON_MAX; i++)
 		r->res.count[i] = rep.count[i];
 	if (ret == -ENOSPC)

@@ -66,11 +66,9 @@ struct ferry_mig_dest {
 	const __u8 *som_pk;		/* pinned SOM public key (32 bytes) */
 	__u32 host_id;			/* this host */
 	struct ferry_mig_done *done;	/* finished migrations */
-	int ct_fd;			/* the datapath's ferry_ct */
-	int config_fd;			/* ferry_config */
+	struct ferry_stateops *ops;	/* the datapath's table, and the import */
 	int rulesets_fd;		/* ferry_rulesets: the local rules */
 	const struct ferry_import_nat *nat;	/* NULL: flows with bindings refused */
-	const struct ferry_vm_index *index;	/* installed flows noted; may be NULL */
 	__u64 max_bytes;		/* local cap on a bundle; 0: the order's */
 };
 
@@ -99,5 +97,11 @@ int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r);
 const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r);
 void ferry_mig_recv_free(struct ferry_mig_recv *r);
+/*
+ * After an install (and after confirming it: it takes about a microsecond
+ * a flow), add the installed flows to their VMs' sets in the per-VM index;
+ * until then an export of the VM walks the table. 0 or -errno.
+ */
+int ferry_mig_recv_index(struct ferry_mig_recv *r);
 
 #endif

@@ -237,9 +237,8 @@ int ferry_mig_source_run(const struct ferry_mig_source *s, struct ferry_mig_resu
 	c.mig64 = ferry_mig_id64(s->order->id);
 	now = s->mono_now_ns ?: ferry_now_ns();
 	ferry_mig_vm_selection(&s->order->vm, &sel);
-	sel.index = s->index;
 	t0 = mono_ns();
-	ret = ferry_export_collect(s->ct_fd, s->config_fd, &sel, now, &keys, &flows, &n);
+	ret = ferry_export_collect(s->ops, &sel, now, &keys, &flows, &n);
 	res->export_ns = mono_ns() - t0;
 	if (ret)
 		return result(res, FERRY_MIG_INTERNAL, ret, "export: %s", strerror(-ret));

@@ -32,9 +32,7 @@ struct ferry_mig_source {
 	const struct ferry_mig_order *order;	/* verified (ferry_mig_order_open) */
 	const struct ferry_identity *id;	/* this host's identity: signs */
 	__u32 host_id;				/* this host: must be the order's source */
-	int ct_fd;				/* the datapath's ferry_ct */
-	int config_fd;				/* and ferry_config */
-	const struct ferry_vm_index *index;	/* the per-VM index; NULL: walk */
+	struct ferry_stateops *ops;		/* the datapath's table */
 	__u64 mono_now_ns;	/* the datapath's clock; 0: ferry_now_ns() */
 	__u64 real_now_ms;	/* envelope timestamps; 0: CLOCK_REALTIME */
 	__u32 chunk_bytes;	/* 0: FERRY_MIG_CHUNK_DEFAULT */

@@ -232,26 +232,6 @@ int ferry_vm_index_forget(const struct ferry_vm_index *ix,
 	return each_end_set(ix, k, 0);
 }
 
-int ferry_vm_index_note_imported(const struct ferry_vm_index *ix, int ct_fd,
-				 const struct ferry_flow_key *keys, __u64 n)
-{
-	struct ferry_flow f;
-	__u64 i;
-	int err = 0;
-
-	for (i = 0; !err && i < n; i++)
-		if (!bpf_map_lookup_elem_flags(ct_fd, &keys[i], &f, BPF_F_LOCK) &&
-		    (f.flags & FERRY_FLOW_F_IMPORTED))
-			err = ferry_vm_index_note(ix, &keys[i]);
-	return err;
-}
-
-int ferry_vm_index_forget_cb(const struct ferry_flow_key *k,
-			     const struct ferry_flow *f, void *ix)
-{
-	return ferry_vm_index_forget(ix, k);
-}
-
 /* Every key of the set fd, in batches. */
 static int read_keys(int fd, struct ferry_flow_key **keys, __u64 *n)
 {

@@ -41,17 +41,6 @@ int ferry_vm_index_forget(const struct ferry_vm_index *ix,
 			  const struct ferry_flow_key *k);
 
 /*
- * After an import of keys[0..n) into the table ct_fd: add those that were
- * installed (present, marked imported) to their VMs' sets. 0 or -errno.
- */
-int ferry_vm_index_note_imported(const struct ferry_vm_index *ix, int ct_fd,
-				 const struct ferry_flow_key *keys, __u64 n);
-
-/* A ferry_ct_cb for ferry_ct_sweep: forget the deleted flow (ctx: ix). */
-int ferry_vm_index_forget_cb(const struct ferry_flow_key *k,
-			     const struct ferry_flow *f, void *ix);
-
-/*
  * The keys noted for vk (some may belong to flows gone since): an array
  * allocated for them (free() it) and their count. -ENOENT if vk is not
  * registered, -EOVERFLOW if its set was full once (flows are missing from

@@ -6,7 +6,6 @@
 #include "ctiter.h"
 #include "log.h"
 #include "soa.h"
-#include "ctforget.h"
 
 int soa_gc_arm(struct soa *soa)
 {
@@ -28,7 +27,7 @@ int soa_gc(struct soa *soa)
 	__u64 t0 = ferry_now_ns();
 	int err;
 
-	err = ferry_ct_sweep(soa->ct_fd, t0, ferry_ct_forget, &soa->links, &st);
+	err = ferry_ct_sweep(&soa->ops, t0, &st);
 	soa->gc_runs++;
 	soa->gc_last_ns = ferry_now_ns() - t0;
 	soa->gc_last_removed = st.removed;

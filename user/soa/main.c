@@ -67,8 +67,7 @@ int main(int argc, char **argv)
 {
 	struct soa soa = {
 		.ct_fd = -1, .config_fd = -1, .rulesets_fd = -1, .ifzones_fd = -1,
-		.links = { .ct_fd = -1, .rev_fd = -1,
-			   .ix = { .index_fd = -1, .overflow_fd = -1 } },
+		.ix = { .index_fd = -1, .overflow_fd = -1 },
 		.epfd = -1, .sigfd = -1, .gc_fd = -1, .ctl_fd = -1,
 	};
 	char err[FERRY_SOA_ERR_MAX];

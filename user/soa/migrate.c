@@ -71,7 +71,6 @@ static void nat_close(struct soa_mig *g)
 {
 	if (!g->has_nat)
 		return;
-	close(g->nat.rev_fd);
 	close(g->nat.pools_fd);
 	close(g->nat.fwds_fd);
 	g->has_nat = false;
@@ -81,15 +80,11 @@ static void nat_open(struct soa *soa, struct soa_mig *g)
 {
 	const char *inst = soa->cfg->instance;
 
-	g->nat.rev_fd = ferry_dp_map_fd(inst, "ferry_nat_rev");
 	g->nat.pools_fd = ferry_dp_map_fd(inst, "ferry_nat_pools");
 	g->nat.fwds_fd = ferry_dp_map_fd(inst, "ferry_nat_fwds");
-	g->has_nat = g->nat.rev_fd >= 0 && g->nat.pools_fd >= 0 &&
-		     g->nat.fwds_fd >= 0;
+	g->has_nat = g->nat.pools_fd >= 0 && g->nat.fwds_fd >= 0;
 	if (g->has_nat)
 		return;
-	if (g->nat.rev_fd >= 0)
-		close(g->nat.rev_fd);
 	if (g->nat.pools_fd >= 0)
 		close(g->nat.pools_fd);
 	if (g->nat.fwds_fd >= 0)
@@ -139,8 +134,8 @@ static void on_prepare(struct soa *soa, struct soa_mig *g,
 	nat_open(soa, g);
 	*d = (struct ferry_mig_dest){
 		.som_pk = soa->cfg->som_public_key, .host_id = soa->cfg->host_id,
-		.done = g->done, .ct_fd = soa->ct_fd, .config_fd = soa->config_fd,
-		.rulesets_fd = soa->rulesets_fd, .index = &soa->links.ix,
+		.done = g->done, .ops = &soa->ops,
+		.rulesets_fd = soa->rulesets_fd,
 		.nat = g->has_nat ? &g->nat : NULL,
 	};
 	g->recv = ferry_mig_recv_new(d, mm->env, mm->env_len, now_s(), &res);
@@ -194,6 +189,10 @@ static void on_data(struct soa *soa, struct soa_mig *g,
 	if (!ret)
 		return;
 	send_done(soa, g);
+	/* Confirmed: now the per-VM index, off the migration's clock. */
+	if (ret == 1 && (ret = ferry_mig_recv_index(g->recv)))
+		pr_warn("migration: noting the installed flows in the VM index: %s "
+			"(exports of the VM walk the table)\n", strerror(-ret));
 	recv_end(g);
 }
 
@@ -219,8 +218,7 @@ static void on_upload(struct soa *soa, struct soa_mig *g,
 	int reason = 0, ret;
 	struct ferry_mig_source s = {
 		.order = &o, .id = soa_somlink_identity(soa),
-		.host_id = soa->cfg->host_id, .ct_fd = soa->ct_fd,
-		.config_fd = soa->config_fd, .index = &soa->links.ix,
+		.host_id = soa->cfg->host_id, .ops = &soa->ops,
 		.chunk_bytes = CHUNK_BYTES, .emit = emit, .ctx = soa,
 	};
 

@@ -179,7 +179,7 @@ static int apply_vms(struct soa *soa)
 		for (i = 0; i < vm->naddrs; i++) {
 			ferry_vm_key_make(&vk, vm->zone, vm->addrs[i].family,
 					  vm->addrs[i].addr);
-			err = ferry_vm_index_add(&soa->links.ix, soa->ct_fd,
+			err = ferry_vm_index_add(&soa->ix, soa->ct_fd,
 						 soa->config_fd, &vk, vm->max_flows,
 						 &found);
 			if (err == -EEXIST)
@@ -249,17 +249,23 @@ static int attach(struct soa *soa, struct ferry_dp *dp)
 static int open_maps(struct soa *soa)
 {
 	const char *inst = soa->cfg->instance;
+	int err;
 
 	soa->ct_fd = ferry_dp_map_fd(inst, "ferry_ct");
 	soa->config_fd = ferry_dp_map_fd(inst, "ferry_config");
 	soa->rulesets_fd = ferry_dp_map_fd(inst, "ferry_rulesets");
 	soa->ifzones_fd = ferry_dp_map_fd(inst, "ferry_ifzones");
 	if (soa->ct_fd < 0 || soa->config_fd < 0 || soa->rulesets_fd < 0 ||
-	    soa->ifzones_fd < 0 ||
-	    ferry_ct_links_open(&soa->links, inst, soa->ct_fd)) {
+	    soa->ifzones_fd < 0) {
 		pr_warn("cannot open the pinned maps of instance %s\n", inst);
 		return -ENOENT;
 	}
+	/* The agent moves whole VMs: the largest stage (16 MiB). */
+	err = ferry_stateops_open_instance(&soa->ops, inst, FERRY_ST_STAGE_MAX);
+	if (err)
+		return err;
+	soa->ix.index_fd = soa->ops.m.vm_index;
+	soa->ix.overflow_fd = soa->ops.m.vm_overflow;
 	return 0;
 }
 
@@ -350,5 +356,5 @@ void soa_teardown(struct soa *soa)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
-	ferry_ct_links_close(&soa->links);
+	ferry_stateops_close(&soa->ops);
 }

@@ -11,7 +11,8 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "soaconfig.h"
-#include "ctforget.h"
+#include "stateops.h"
+#include "vmindex.h"
 #include "identity.h"
 
 #define SOA_CHILDREN_MAX	8	/* control commands running at once */
@@ -30,7 +31,8 @@ struct soa {
 	uid_t owner;
 	/* the datapath's maps, open for the agent's life */
 	int ct_fd, config_fd, rulesets_fd, ifzones_fd;
-	struct ferry_ct_links links;	/* VM index and NAT bindings */
+	struct ferry_stateops ops;	/* moving flows: sweep, export, import */
+	struct ferry_vm_index ix;	/* the per-VM index (ops' maps, borrowed) */
 	/* event sources */
 	int epfd, sigfd, gc_fd, ctl_fd;
 	char ctl_path[FERRY_SOA_SOCK_MAX];

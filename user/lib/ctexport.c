@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Selecting the flows to export: through the per-VM index, or a walk. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "cthandover.h"
+#include "ctiter.h"
+#include "vmindex.h"
+
+static int addr_len(__u8 family)
+{
+	return family == FERRY_AF_INET6 ? 16 : 4;
+}
+
+int ferry_export_selects(const struct ferry_export_sel *sel,
+			 const struct ferry_flow_key *k)
+{
+	__u32 i;
+
+	if (!sel->n_vms)
+		return sel->all_zones || k->zone == sel->zone;
+	for (i = 0; i < sel->n_vms; i++) {
+		int len = addr_len(k->family);
+
+		if (k->zone != sel->vm_zone[i] || k->family != sel->vm_family[i])
+			continue;
+		if (!memcmp(k->addr_lo, sel->vm_addr[i], len) ||
+		    !memcmp(k->addr_hi, sel->vm_addr[i], len))
+			return 1;
+	}
+	return 0;
+}
+
+/* One spooled flow. */
+struct spool_rec {
+	struct ferry_flow_key key;
+	struct ferry_flow flow;
+};
+
+#define SPOOL_BATCH	1024
+
+struct collect_ctx {
+	const struct ferry_export_sel *sel;
+	__u64 now;
+	__u32 committed;
+	struct ferry_flow_key *keys;
+	struct ferry_flow *flows;
+	__u64 n, cap;
+	/* spooling: records go to spool_fd through buf, not into keys/flows */
+	int spool_fd;
+	struct spool_rec *buf;
+	__u32 in_buf;
+};
+
+static int spool_flush(struct collect_ctx *c)
+{
+	size_t len = c->in_buf * sizeof(*c->buf), done = 0;
+	ssize_t w;
+
+	while (done < len) {
+		w = write(c->spool_fd, (char *)c->buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		done += w;
+	}
+	c->in_buf = 0;
+	return 0;
+}
+
+static int spool_one(struct collect_ctx *c, const struct ferry_flow_key *k,
+		     const struct ferry_flow *f)
+{
+	c->buf[c->in_buf].key = *k;
+	c->buf[c->in_buf].flow = *f;
+	c->n++;
+	return ++c->in_buf == SPOOL_BATCH ? spool_flush(c) : 0;
+}
+
+static int grow(struct collect_ctx *c, __u64 cap)
+{
+	void *p = realloc(c->keys, cap * sizeof(*c->keys));
+
+	if (!p)
+		return -ENOMEM;
+	c->keys = p;
+	p = realloc(c->flows, cap * sizeof(*c->flows));
+	if (!p)
+		return -ENOMEM;
+	c->flows = p;
+	c->cap = cap;
+	return 0;
+}
+
+static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
+		       void *data)
+{
+	struct collect_ctx *c = data;
+	int err;
+
+	if (f->expires_ns <= c->now || f->import_gen > c->committed ||
+	    !ferry_export_selects(c->sel, k))
+		return 0;
+	if (c->buf)
+		return spool_one(c, k, f);
+	if (c->n == c->cap) {
+		err = grow(c, c->cap ? c->cap * 2 : 1024);
+		if (err)
+			return err;
+	}
+	c->keys[c->n] = *k;
+	c->flows[c->n] = *f;
+	c->n++;
+	return 0;
+}
+
+/* Is k a flow of one of the selection's VMs before the i-th? */
+static int earlier_vm(const struct ferry_export_sel *sel, __u32 i,
+		      const struct ferry_flow_key *k)
+{
+	struct ferry_export_sel first = *sel;
+
+	first.n_vms = i;
+	return i && ferry_export_selects(&first, k);
+}
+
+/*
+ * The flows of VM i of the selection from its set, read by the kernel a
+ * stage at a time (FERRY_ST_VM_READ), each call resuming after the last
+ * key of the one before. -ENOENT, -EOVERFLOW, -EAGAIN: the VM is not
+ * registered, its set missed flows, or the key to resume after was
+ * deleted meanwhile: walk the table instead.
+ */
+static int collect_vm(struct ferry_stateops *ops, __u32 i, struct collect_ctx *c)
+{
+	const struct ferry_export_sel *sel = c->sel;
+	struct ferry_st_ctl *ctl = ops->ctl;
+	const struct ferry_st_rec *r;
+	__u64 missed;
+	__u32 j;
+	int err;
+
+	ferry_vm_key_make(&ctl->vm, sel->vm_zone[i], sel->vm_family[i],
+			  sel->vm_addr[i]);
+	if (!bpf_map_lookup_elem(ops->m.vm_overflow, &ctl->vm, &missed) && missed)
+		return -EOVERFLOW;
+	ctl->flags = 0;
+	for (;;) {
+		err = ferry_st_run(ops, FERRY_ST_VM_READ, 0);
+		if (err)
+			return err;
+		if (ctl->flags & FERRY_ST_C_NOSET)
+			return -ENOENT;
+		if (ctl->flags & FERRY_ST_C_LOST)
+			return -EAGAIN;
+		for (j = 0; j < ctl->n && j < ops->stage_max; j++) {
+			r = &ops->stage[j];
+			if (earlier_vm(sel, i, &r->key))
+				continue;
+			err = collect_one(&r->key, (const struct ferry_flow *)r->flow, c);
+			if (err)
+				return err;
+		}
+		if (!(ctl->flags & FERRY_ST_C_MORE))
+			return 0;
+		ctl->flags = FERRY_ST_C_RESUME;
+	}
+}
+
+/*
+ * An in-memory walk of the whole table: the batches read straight into
+ * arrays with room for every entry (and some flows created meanwhile),
+ * then those not selected squeezed out in place. -EAGAIN if the table
+ * grew past the room while it was read.
+ */
+static int collect_table(struct ferry_stateops *ops, struct collect_ctx *c)
+{
+	__u64 entries, got, i;
+	int err;
+
+	err = ferry_st_count(ops, &entries);
+	if (!err && entries + entries / 16 + 16384 > c->cap)
+		err = grow(c, entries + entries / 16 + 16384);
+	if (!err)
+		err = ferry_ct_read_all(ops->m.ct, c->keys, c->flows, c->cap, &got);
+	if (err)
+		return err == -ENOSPC ? -EAGAIN : err;
+	c->n = 0;
+	for (i = 0; i < got; i++) {
+		if (c->flows[i].expires_ns <= c->now ||
+		    c->flows[i].import_gen > c->committed ||
+		    !ferry_export_selects(c->sel, &c->keys[i]))
+			continue;
+		if (i != c->n) {
+			c->keys[c->n] = c->keys[i];
+			c->flows[c->n] = c->flows[i];
+		}
+		c->n++;
+	}
+	return 0;
+}
+
+/* The selection through the index where it can, else by a walk. */
+static int collect(struct ferry_stateops *ops, struct collect_ctx *c)
+{
+	struct ferry_config cfg;
+	__u32 zero = 0, i;
+	int err, tries;
+
+	if (bpf_map_lookup_elem(ops->m.config, &zero, &cfg))
+		return -errno;
+	c->committed = cfg.import_gen;
+	err = -ENOENT;
+	for (i = 0; !c->sel->no_index && i < c->sel->n_vms; i++) {
+		err = collect_vm(ops, i, c);
+		if (err)
+			break;
+	}
+	if (err == -ENOENT || err == -EOVERFLOW || err == -EAGAIN) {
+		/* Not (fully) indexed: walk the whole table instead. */
+		c->n = 0;
+		c->in_buf = 0;
+		if (c->buf && (lseek(c->spool_fd, 0, SEEK_SET) ||
+			       ftruncate(c->spool_fd, 0)))
+			return -errno;
+		err = -EAGAIN;
+		for (tries = 0; !c->buf && err == -EAGAIN && tries < 3; tries++)
+			err = collect_table(ops, c);
+		if (c->buf || err == -EAGAIN)
+			err = ferry_ct_foreach(ops->m.ct, collect_one, c);
+	}
+	if (!err && c->buf)
+		err = spool_flush(c);
+	return err;
+}
+
+int ferry_export_spool(struct ferry_stateops *ops,
+		       const struct ferry_export_sel *sel, __u64 now_ns,
+		       const char *dir, int *fd, __u64 *n)
+{
+	struct collect_ctx c = { .sel = sel, .now = now_ns };
+	int err;
+
+	c.buf = calloc(SPOOL_BATCH, sizeof(*c.buf));
+	if (!c.buf)
+		return -ENOMEM;
+	c.spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (c.spool_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = collect(ops, &c);
+	if (!err && lseek(c.spool_fd, 0, SEEK_SET))
+		err = -errno;
+	if (err) {
+		close(c.spool_fd);
+		goto out;
+	}
+	*fd = c.spool_fd;
+	*n = c.n;
+out:
+	free(c.buf);
+	return err;
+}
+
+ssize_t ferry_export_spool_read(int fd, struct ferry_flow_key *keys,
+				struct ferry_flow *flows, size_t max)
+{
+	struct spool_rec r[256];
+	size_t want, done = 0, i;
+	ssize_t got;
+
+	if (max > 256)
+		max = 256;
+	want = max * sizeof(r[0]);
+	while (done < want) {
+		got = read(fd, (char *)r + done, want - done);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (!got)
+			break;
+		done += got;
+	}
+	if (done % sizeof(r[0]))
+		return -EIO;	/* the spool is ours: never a partial record */
+	for (i = 0; i < done / sizeof(r[0]); i++) {
+		keys[i] = r[i].key;
+		flows[i] = r[i].flow;
+	}
+	return done / sizeof(r[0]);
+}
+
+int ferry_export_collect(struct ferry_stateops *ops,
+			 const struct ferry_export_sel *sel, __u64 now_ns,
+			 struct ferry_flow_key **keys, struct ferry_flow **flows,
+			 __u64 *n)
+{
+	struct collect_ctx c = { .sel = sel, .now = now_ns, .spool_fd = -1 };
+	int err;
+
+	err = collect(ops, &c);
+	if (err) {
+		free(c.keys);
+		free(c.flows);
+		return err;
+	}
+	*keys = c.keys;
+	*flows = c.flows;
+	*n = c.n;
+	return 0;
+}
