@@ -132,6 +132,31 @@ static __always_inline void ferry_tcp_init_peer(struct ferry_tcp_peer *s,
 }
 
 /*
+ * The first segment from sender s of a flow installed from a copy (an
+ * import: the copy was taken at the source while the flow still ran
+ * there, so both sides may have moved on since): its position is taken
+ * from the segment, as netfilter picks up a connection mid-stream, and the
+ * checks that follow hold the side again. s's sequence may now run to one
+ * window past this segment; what it acknowledges of r's data, r had sent.
+ * A RST or SYN never resynchronises.
+ */
+static __always_inline void ferry_tcp_resync(struct ferry_tcp_peer *s,
+					     struct ferry_tcp_peer *r, __u8 fl,
+					     __u32 end, __u32 ack, __u32 win)
+{
+	__u32 room = r->maxwin > win ? r->maxwin : win;
+
+	s->flags &= ~FERRY_TCP_F_RESYNC;
+	s->end = end;
+	if (ferry_seq_after(end + room, s->maxend))
+		s->maxend = end + (room ? room : 1);
+	if (s->maxwin < win)
+		s->maxwin = win;
+	if ((fl & FERRY_TCP_ACK) && ferry_seq_after(ack, r->end))
+		r->end = ack;
+}
+
+/*
  * Window check of a segment from sender s to receiver r (Rooij, as in
  * netfilter's tcp_in_window). Updates the window data if it passes.
  */
@@ -174,6 +199,9 @@ static __always_inline int ferry_tcp_in_window(struct ferry_flow *f, int dir,
 	    ((fl & (FERRY_TCP_ACK | FERRY_TCP_RST)) ==
 	     (FERRY_TCP_ACK | FERRY_TCP_RST) && ack == 0))
 		ack = r->end;
+
+	if ((s->flags & FERRY_TCP_F_RESYNC) && !(fl & (FERRY_TCP_SYN | FERRY_TCP_RST)))
+		ferry_tcp_resync(s, r, fl, end, ack, win);
 
 	/* An empty segment (pure ACK, window probe) carries no sequence. */
 	if (seq == end && !(fl & FERRY_TCP_RST)) {

@@ -68,6 +68,8 @@ struct ferry_tcp_peer {
 #define FERRY_TCP_F_WSCALE	0x01	/* this side announced a window scale */
 #define FERRY_TCP_F_SEEN	0x02	/* this side has sent a packet */
 #define FERRY_TCP_F_MAXACK	0x04	/* maxack is set */
+#define FERRY_TCP_F_RESYNC	0x08	/* installed from a copy: this side's next
+					 * segment re-learns its position */
 
 /* ferry_flow.flags */
 #define FERRY_FLOW_F_SEEN_REPLY	0x01	/* a packet went the reply way */

@@ -317,6 +317,11 @@ static int install(struct ferry_stateops *ops, struct ferry_config *cfg,
 			continue;
 		flows[i].import_gen = gen;
 		flows[i].flags |= FERRY_FLOW_F_IMPORTED;
+		/* A copy: each side's next segment re-learns its position. */
+		if (keys[i].proto == IPPROTO_TCP) {
+			flows[i].tcp[0].flags |= FERRY_TCP_F_RESYNC;
+			flows[i].tcp[1].flags |= FERRY_TCP_F_RESYNC;
+		}
 	}
 	ret = set_pending(ops, gen);
 	if (ret)

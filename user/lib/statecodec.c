@@ -67,7 +67,8 @@ int ferry_sc_flow_from_entry(const struct ferry_flow_key *k,
 		r->tcp[i].maxwin = f->tcp[i].maxwin;
 		r->tcp[i].maxack = f->tcp[i].maxack;
 		r->tcp[i].wscale = f->tcp[i].wscale;
-		r->tcp[i].flags = f->tcp[i].flags;
+		/* RESYNC is this host's business: the importer sets it */
+		r->tcp[i].flags = f->tcp[i].flags & ~FERRY_TCP_F_RESYNC;
 	}
 	r->rule_id = f->rule_id;
 	if (f->nat.kind) {
