@@ -358,13 +358,12 @@ int ferry_st_expire(struct xdp_md *x)
 	return each_record(expire_one);
 }
 
-/* VM_READ: a walk of one VM's set, resumed after a key across calls. */
-struct vm_read {
-	__u32 n;
-	__u8 skipping;
-	__u8 more;
-};
-
+/*
+ * VM_READ: a walk of one VM's set, resumed after a key across calls. The
+ * walk's state lives in the control block, not on the stack: before Linux
+ * 6.7 the verifier checked a callback as if it ran once, and pruned as
+ * dead what only a later run reaches ("the stage is full").
+ */
 static __always_inline int same_key(const struct ferry_flow_key *a,
 				    const struct ferry_flow_key *b)
 {
@@ -379,7 +378,7 @@ static __always_inline int same_key(const struct ferry_flow_key *a,
 }
 
 static long vm_read_one(void *set, struct ferry_flow_key *k, __u32 *val,
-			struct vm_read *v)
+			void *unused)
 {
 	struct ferry_st_ctl *c = ctl();
 	struct ferry_st_rec *r;
@@ -388,18 +387,19 @@ static long vm_read_one(void *set, struct ferry_flow_key *k, __u32 *val,
 	if (!c)
 		return 1;
 	c->count++;
-	if (v->skipping) {
-		v->skipping = !same_key(k, &c->resume);
+	if (c->flags & FERRY_ST_C_RESUME) {
+		if (same_key(k, &c->resume))
+			c->flags &= ~FERRY_ST_C_RESUME;
 		return 0;
 	}
-	if (v->n >= ferry_st_stage_max) {
-		v->more = 1;
+	if (c->n >= ferry_st_stage_max) {
+		c->flags |= FERRY_ST_C_MORE;
 		return 1;
 	}
 	f = bpf_map_lookup_elem(&ferry_ct, k);
 	if (!f)
 		return 0;	/* noted, and gone since */
-	r = rec(v->n);
+	r = rec(c->n);
 	if (!r)
 		return 1;
 	r->key = *k;
@@ -407,7 +407,7 @@ static long vm_read_one(void *set, struct ferry_flow_key *k, __u32 *val,
 	r->result = FERRY_ST_OK;
 	read_flow(r, f);
 	c->resume = *k;
-	v->n++;
+	c->n++;
 	return 0;
 }
 
@@ -415,23 +415,22 @@ SEC("xdp")
 int ferry_st_vm_read(struct xdp_md *x)
 {
 	struct ferry_st_ctl *c = ctl();
-	struct vm_read v = {};
 	void *set;
 
 	if (!c)
 		return XDP_PASS;
 	c->count = 0;
+	c->n = 0;
+	c->flags &= FERRY_ST_C_RESUME;
 	set = bpf_map_lookup_elem(&ferry_vm_index, &c->vm);
 	if (!set) {
-		c->n = 0;
 		c->flags = FERRY_ST_C_NOSET;
 		return XDP_PASS;
 	}
-	v.skipping = !!(c->flags & FERRY_ST_C_RESUME);
-	bpf_for_each_map_elem(set, vm_read_one, &v, 0);
-	c->n = v.n;
-	c->flags = (v.more ? FERRY_ST_C_MORE : 0) |
-		   (v.skipping ? FERRY_ST_C_LOST : 0);
+	bpf_for_each_map_elem(set, vm_read_one, NULL, 0);
+	/* still looking for the key to resume after: it is gone */
+	if (c->flags & FERRY_ST_C_RESUME)
+		c->flags = FERRY_ST_C_LOST;
 	return XDP_PASS;
 }
 
@@ -446,9 +445,12 @@ int ferry_st_count(struct xdp_md *x)
 	return XDP_PASS;
 }
 
-static long count_one(void *map, void *k, void *v, __u64 *n)
+static long count_one(void *map, void *k, void *v, void *unused)
 {
-	(*n)++;
+	struct ferry_st_ctl *c = ctl();
+
+	if (c)
+		c->count++;
 	return 0;
 }
 
@@ -457,11 +459,10 @@ SEC("xdp")
 int ferry_st_count_walk(struct xdp_md *x)
 {
 	struct ferry_st_ctl *c = ctl();
-	__u64 n = 0;
 
 	if (c) {
-		bpf_for_each_map_elem(&ferry_ct, count_one, &n, 0);
-		c->count = n;
+		c->count = 0;
+		bpf_for_each_map_elem(&ferry_ct, count_one, NULL, 0);
 	}
 	return XDP_PASS;
 }

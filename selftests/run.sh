@@ -4,7 +4,8 @@
 # 77 skipped (its last output line says why), anything else failed.
 # Each test's output goes to $BUILD/selftests/logs/<name>.log. Script
 # tests (namespaces, pinned maps, agents) hold the lock file $LOCK while
-# they run, so that two checkouts testing at once do not collide.
+# they run (not passed on to what they start: -o), so that two checkouts
+# testing at once do not collide.
 set -u
 
 BUILD=${BUILD:-build}
@@ -47,7 +48,7 @@ for t in "${tests[@]}"; do
 	# one at a time on this machine, whichever checkout runs them.
 	lock=()
 	case $t in
-	*.sh)	lock=(flock "$LOCK") ;;
+	*.sh)	command -v flock > /dev/null && lock=(flock -o "$LOCK") ;;
 	esac
 	"${lock[@]}" timeout --kill-after=10 "$TIMEOUT" "$t" > "$logs/$name.log" 2>&1
 	rc=$?

@@ -95,6 +95,8 @@ static __always_inline int ferry_related(struct ferry_pkt *pkt,
 
 /* ferry_decide(): a new flow is allowed, ferry_commit() creates it. */
 #define FERRY_NEW_COMMIT	0x100
+/* ferry_decide(): an imported flow's side to resynchronise first. */
+#define FERRY_NEED_RESYNC	0x200
 
 /* A packet that no live flow knows: the rules decide. */
 static __always_inline int ferry_new_flow(struct ferry_pkt *pkt,
@@ -167,6 +169,33 @@ int ferry_commit(struct ferry_pkt *pkt)
 }
 
 /*
+ * The first segment from one side of an imported TCP flow, after
+ * ferry_decide() found it (lib/tcp.h ferry_tcp_resync()): the side takes
+ * its position from it, and ferry_decide() then checks it as any other.
+ * A global function of its own, off ferry_decide()'s stack, which 6.1
+ * counts with the entry's and the rule loop's against 512 bytes.
+ */
+__attribute__((noinline))
+int ferry_resync(struct ferry_pkt *pkt)
+{
+	struct ferry_work *w;
+	struct ferry_flow *f;
+	__u32 zero = 0;
+
+	w = bpf_map_lookup_elem(&ferry_work, &zero);
+	if (!pkt || !w)
+		return 0;
+	f = bpf_map_lookup_elem(&ferry_ct, w->resync_xside ? &w->okey : &w->key);
+	if (!f)
+		return 0;
+	bpf_spin_lock(&f->lock);
+	if (ferry_tcp_wants_resync(f, w->resync_dir, pkt))
+		ferry_tcp_resync(f, w->resync_dir, pkt);
+	bpf_spin_unlock(&f->lock);
+	return 0;
+}
+
+/*
  * Everything after parsing works on the parsed packet only. As a global
  * function it is verified once, independently of the parser's many paths
  * (VLANs, IPv4 options, IPv6 extension headers), which keeps the verifier's
@@ -214,6 +243,13 @@ int ferry_decide(struct ferry_pkt *pkt, __u32 ifindex)
 		dir = ferry_nat_dir_x(f, &pkt->t);
 	else
 		dir = src_lo == f->orig_lo ? FERRY_DIR_ORIG : FERRY_DIR_REPLY;
+	/* An imported side's first segment (read without the lock: ferry_resync()
+	 * looks again under it). */
+	if (pkt->t.proto == IPPROTO_TCP && ferry_tcp_wants_resync(f, dir, pkt)) {
+		w->resync_dir = dir;
+		w->resync_xside = xside;
+		return FERRY_NEED_RESYNC;
+	}
 	switch (ferry_ct_update(f, dir == FERRY_DIR_ORIG ? f->orig_lo : !f->orig_lo,
 				pkt, cfg, now)) {
 	case FERRY_CT_OK:
@@ -285,6 +321,10 @@ static __always_inline int ferry_firewall(void *data, void *data_end,
 	if (pkt->icmp_error)
 		return ferry_decide_related(pkt, ifindex);
 	ret = ferry_decide(pkt, ifindex);
+	if (ret == FERRY_NEED_RESYNC) {
+		ferry_resync(pkt);
+		ret = ferry_decide(pkt, ifindex);
+	}
 	if (ret == FERRY_NEW_COMMIT)
 		ret = ferry_commit(pkt);
 	return ret;

@@ -162,7 +162,10 @@ struct ferry_work {
 	/* a packet of a NAT flow between ferry_decide() and the rewrite */
 	__u8 nat_dir;
 	__u8 nat_xside;
-	__u8 pad[6];
+	/* a flow to resynchronise (ferry_resync()): its side, which key */
+	__u8 resync_dir;
+	__u8 resync_xside;
+	__u8 pad[4];
 };
 
 struct {

@@ -138,22 +138,31 @@ static __always_inline void ferry_tcp_init_peer(struct ferry_tcp_peer *s,
  * from the segment, as netfilter picks up a connection mid-stream, and the
  * checks that follow hold the side again. s's sequence may now run to one
  * window past this segment; what it acknowledges of r's data, r had sent.
- * A RST or SYN never resynchronises.
+ * Called, with the flow's lock held, for a segment that is no SYN and no
+ * RST (ferry_tcp_wants_resync): those never resynchronise.
  */
-static __always_inline void ferry_tcp_resync(struct ferry_tcp_peer *s,
-					     struct ferry_tcp_peer *r, __u8 fl,
-					     __u32 end, __u32 ack, __u32 win)
+static __always_inline void ferry_tcp_resync(struct ferry_flow *f, int dir,
+					     const struct ferry_pkt *pkt)
 {
-	__u32 room = r->maxwin > win ? r->maxwin : win;
+	struct ferry_tcp_peer *s = &f->tcp[dir & 1], *r = &f->tcp[!dir];
+	__u32 end = pkt->seq + pkt->payload_len + !!(pkt->tcp_flags & FERRY_TCP_FIN);
+	__u32 room = (__u32)pkt->win << s->wscale;
 
+	if (room < r->maxwin)
+		room = r->maxwin;
 	s->flags &= ~FERRY_TCP_F_RESYNC;
 	s->end = end;
 	if (ferry_seq_after(end + room, s->maxend))
 		s->maxend = end + (room ? room : 1);
-	if (s->maxwin < win)
-		s->maxwin = win;
-	if ((fl & FERRY_TCP_ACK) && ferry_seq_after(ack, r->end))
-		r->end = ack;
+	if ((pkt->tcp_flags & FERRY_TCP_ACK) && ferry_seq_after(pkt->ack, r->end))
+		r->end = pkt->ack;
+}
+
+static __always_inline int ferry_tcp_wants_resync(const struct ferry_flow *f,
+						  int dir, const struct ferry_pkt *pkt)
+{
+	return (f->tcp[dir & 1].flags & FERRY_TCP_F_RESYNC) &&
+	       !(pkt->tcp_flags & (FERRY_TCP_SYN | FERRY_TCP_RST));
 }
 
 /*
@@ -199,9 +208,6 @@ static __always_inline int ferry_tcp_in_window(struct ferry_flow *f, int dir,
 	    ((fl & (FERRY_TCP_ACK | FERRY_TCP_RST)) ==
 	     (FERRY_TCP_ACK | FERRY_TCP_RST) && ack == 0))
 		ack = r->end;
-
-	if ((s->flags & FERRY_TCP_F_RESYNC) && !(fl & (FERRY_TCP_SYN | FERRY_TCP_RST)))
-		ferry_tcp_resync(s, r, fl, end, ack, win);
 
 	/* An empty segment (pure ACK, window probe) carries no sequence. */
 	if (seq == end && !(fl & FERRY_TCP_RST)) {

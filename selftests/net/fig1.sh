@@ -4,7 +4,15 @@
 # fail/bg), call fig1_setup PREFIX, then fig1_move_vm1 (scenario 1) or
 # fig1_break_fw1_path (scenario 2). Teardown: fig1_teardown (set as trap).
 #
-#   vm1 198.18.10.1 (2001:db8:10::1), gateway .254 / ::fe on its NVE
+# VM1's NIC is plugged into the virtual switch of the server it runs on:
+# namespace PREFIX-vm1port holds a bridge with VM1's port and an uplink to
+# each server (s1 to NVE1, s2 to NVE2; s2 down until VM1 moves). NVE1 and
+# NVE2 both serve VM1's gateway, same address and MAC (a distributed
+# anycast gateway, as EVPN fabrics have), and know VM1's MAC (as an EVPN
+# control plane does), so VM1 sees no change of link or gateway when it
+# moves, as a live-migrated VM does not.
+#
+#   vm1 198.18.10.1 (2001:db8:10::1), gateway .254 / ::fe on NVE1 and NVE2
 #   vm2 198.18.11.1 (2001:db8:11::1) on NVE1: another VM that stays
 #   vm3 198.18.30.1 (2001:db8:30::1), gateway .254 / ::fe on NVE3
 #   nve1 -(198.18.101.0/30)- fw1 -(198.18.103.0/30)- nve3
@@ -13,6 +21,7 @@
 # IPv6 link nets are 2001:db8:1NN::/64 with the same last digits.
 
 FIG1_GW_MAC=02:00:00:00:10:fe
+FIG1_VM1_MAC=02:00:00:00:10:01
 FIG1_NS=()
 
 fig1_cleanup() {
@@ -58,20 +67,46 @@ fig1_route() {
 	ip -n "$1" -6 route replace "$4" via "$5" || fail "route $4 in $1"
 }
 
-# The gateway of VM1's subnet on the NVE that has VM1's link.
+# The gateway of VM1's subnet on an NVE that can have VM1's link, and VM1
+# in its neighbour table.
 fig1_vm1_gateway() {
 	local nve=$1
 	ip -n "$nve" link set vm1p address $FIG1_GW_MAC
 	ip -n "$nve" addr add 198.18.10.254/24 dev vm1p
 	ip -n "$nve" addr add 2001:db8:10::fe/64 dev vm1p nodad
 	ip -n "$nve" link set vm1p up
+	ip -n "$nve" neigh replace 198.18.10.1 lladdr $FIG1_VM1_MAC dev vm1p nud permanent
+	ip -n "$nve" -6 neigh replace 2001:db8:10::1 lladdr $FIG1_VM1_MAC dev vm1p \
+		nud permanent
+}
+
+# VM1's port on the servers' virtual switch: a bridge with VM1 and an
+# uplink to NVE1 (s1, up) and one to NVE2 (s2, down).
+fig1_vm1_port() {
+	ip -n "$VM1PORT" link add br0 type bridge stp_state 0 forward_delay 0 ||
+		fail "bridge in $VM1PORT"
+	ip link add eth0 netns "$VM1" address $FIG1_VM1_MAC type veth \
+		peer name vm1 netns "$VM1PORT" || fail "veth vm1"
+	ip link add s1 netns "$VM1PORT" type veth peer name vm1p netns "$NVE1" ||
+		fail "uplink to $NVE1"
+	ip link add s2 netns "$VM1PORT" type veth peer name vm1p netns "$NVE2" ||
+		fail "uplink to $NVE2"
+	for i in vm1 s1 s2; do
+		ip -n "$VM1PORT" link set "$i" master br0
+	done
+	ip -n "$VM1PORT" link set br0 up
+	ip -n "$VM1PORT" link set vm1 up
+	ip -n "$VM1PORT" link set s1 up
+	ip netns exec "$VM1PORT" ethtool -K vm1 tx off >/dev/null 2>&1
+	fig1_vm1_gateway "$NVE1"
+	fig1_vm1_gateway "$NVE2"
 }
 
 fig1_setup() {
 	local p=$1 ns
 	VM1=$p-vm1 VM2=$p-vm2 VM3=$p-vm3 NVE1=$p-nve1 NVE2=$p-nve2 NVE3=$p-nve3
-	FW1=$p-fw1 FW2=$p-fw2
-	FIG1_NS=($VM1 $VM2 $VM3 $NVE1 $NVE2 $NVE3 $FW1 $FW2)
+	FW1=$p-fw1 FW2=$p-fw2 VM1PORT=$p-vm1port
+	FIG1_NS=($VM1 $VM2 $VM3 $NVE1 $NVE2 $NVE3 $FW1 $FW2 $VM1PORT)
 	for ns in "${FIG1_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 		ip netns add "$ns" || fail "cannot create namespace $ns"
@@ -80,7 +115,7 @@ fig1_setup() {
 			net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.accept_dad=0
 	done
 	# The VMs: checksums complete in every frame, as on a wire.
-	ip link add eth0 netns "$VM1" type veth peer name vm1p netns "$NVE1" || fail "veth vm1"
+	fig1_vm1_port
 	ip link add eth0 netns "$VM3" type veth peer name vm3p netns "$NVE3" || fail "veth vm3"
 	ip link add eth0 netns "$VM2" type veth peer name vm2p netns "$NVE1" || fail "veth vm2"
 	for ns in $VM1 $VM2 $VM3; do
@@ -102,7 +137,6 @@ fig1_setup() {
 	ip -n "$VM3" addr add 2001:db8:30::1/64 dev eth0 nodad
 	ip -n "$VM3" route add default via 198.18.30.254
 	ip -n "$VM3" -6 route add default via 2001:db8:30::fe
-	fig1_vm1_gateway "$NVE1"
 	ip -n "$NVE3" addr add 198.18.30.254/24 dev vm3p
 	ip -n "$NVE3" addr add 2001:db8:30::fe/64 dev vm3p nodad
 	ip -n "$NVE3" link set vm3p up
@@ -128,12 +162,17 @@ fig1_setup() {
 }
 
 # Scenario 1: VM1 moves from Server1 to Server2. Its namespace (and its
-# sockets) stay; its link moves from NVE1 to NVE2, which now serves its
-# gateway (same address and MAC), and NVE3's route converges on FW2.
+# sockets) stay; it is plugged into Server2's switch (s2 up, the gateway's
+# MAC now behind s2), NVE3's route converges on FW2, and after 100 ms, the
+# packets still on their way through Server1 delivered, Server1's port goes
+# (s1 down). The whole move takes a few tens of milliseconds of commands.
 fig1_move_vm1() {
-	ip -n "$NVE1" link set vm1p netns "$NVE2" || fail "move vm1p to $NVE2"
-	fig1_vm1_gateway "$NVE2"
+	ip -n "$VM1PORT" link set s2 up || fail "plug VM1 into Server2"
 	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
+	bridge -n "$VM1PORT" fdb replace $FIG1_GW_MAC dev s2 master static ||
+		fail "VM1's gateway behind Server2"
+	sleep 0.1
+	ip -n "$VM1PORT" link set s1 down || fail "unplug VM1 from Server1"
 }
 
 # Scenario 2: the path through FW1 breaks; NVE1 sends VM1's (and VM2's)
