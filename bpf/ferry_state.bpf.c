@@ -67,6 +67,12 @@ static __always_inline struct ferry_work *work(void)
 	return bpf_map_lookup_elem(&ferry_work, &zero);
 }
 
+/*
+ * Map operations' errors are compared as int: before 6.4 the verifier
+ * calls the map's own update/delete, which return int, so the upper half
+ * of the helper's 64-bit result is not the sign (-EEXIST reads 4294967279).
+ */
+
 /* The loop count as the helper wants it: a u32 zero-extended in its
  * register (clang may leave the upper half of a u32 argument undefined,
  * and the inlined bpf_loop compares all 64 bits against its limit). */
@@ -87,7 +93,7 @@ static __always_inline int each_record(long (*fn)(__u64 i, void *unused))
 	return XDP_PASS;
 }
 
-static __always_inline void failed(struct ferry_st_rec *r, long err)
+static __always_inline void failed(struct ferry_st_rec *r, int err)
 {
 	struct ferry_st_ctl *c = ctl();
 
@@ -192,7 +198,7 @@ static long insert_one(__u64 i, void *unused)
 {
 	struct ferry_st_rec *r = rec(i);
 	struct ferry_st_ctl *c;
-	long err;
+	int err;	/* int: see "Map operations' errors" above */
 
 	if (!r)
 		return 1;
@@ -236,7 +242,7 @@ static long remove_one(__u64 i, void *unused)
 {
 	struct ferry_st_rec *r = rec(i);
 	struct ferry_st_ctl *c = ctl();
-	long err;
+	int err;	/* int: see "Map operations' errors" above */
 
 	if (!r || !c)
 		return 1;
@@ -319,7 +325,7 @@ static long expire_one(__u64 i, void *unused)
 	struct ferry_st_rec *r = rec(i);
 	struct ferry_flow *f;
 	int still;
-	long err;
+	int err;	/* int: see "Map operations' errors" above */
 
 	if (!r || !c)
 		return 1;

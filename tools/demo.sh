@@ -2,12 +2,14 @@
 # Ferry demo: the draft's Figure 1 in network namespaces with the whole
 # system running (ferry-soa on FW1 and FW2, ferry-som and ferry-tde on a
 # management network), live TCP flows between VM1 and VM3 (both
-# directions, IPv4 and IPv6) and from VM2, then the draft's scenario 1 (VM1
-# moves from Server1 to Server2; DEMO_SCENARIO=2: FW1's path breaks). The
-# TDE sees the route change, the SOM moves VM1's state from FW1 to FW2, and
-# the report shows the migration and every flow's fate; then the same move
-# without Ferry's migration, for comparison. Everything is removed at the
-# end, also on failure or Ctrl-C.
+# directions, IPv4 and IPv6) and from VM2, then the draft's scenario 1: VM1
+# moves from Server1 to Server2. The hypervisor's migration hook announces
+# the move (ferry-tde notify) and the SOM moves VM1's state from FW1 to FW2
+# before the switch; after it the TDE sees the route change, and its own
+# migration finds every flow there. DEMO_SCENARIO=2: FW1's path breaks,
+# which only the TDE can notice. The report shows the migrations and every
+# flow's fate; then the same change without Ferry's migration, for
+# comparison. Everything is removed at the end, also on failure or Ctrl-C.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . selftests/net/lib.sh
@@ -25,7 +27,7 @@ fail() { printf '\ndemo failed: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root" >&2; exit 1; }
 [ -x "$FERRYCTL" ] || { echo "demo: build first (make)" >&2; exit 1; }
 case $SCENARIO in
-1) change=fig1_move_vm1 what="VM1 moves from Server1 to Server2 (its link from NVE1 to NVE2)" ;;
+1) change=fig1_move_vm1 what="VM1 moves from Server1 to Server2 (its NIC from Server1's switch to Server2's)" ;;
 2) change=fig1_break_fw1_path what="the path through FW1 breaks (NVE1's link to FW1 goes down)" ;;
 *) echo "demo: DEMO_SCENARIO is 1 or 2" >&2; exit 2 ;;
 esac
@@ -71,11 +73,22 @@ step "FW2: $fw2_before"
 
 say "Scenario $SCENARIO: $what"
 t0=$(date +%s%N)
-$change
-step "done; traffic now crosses FW2, which knows none of these flows yet"
-m=$(fig1_wait_migration vm1 10) || { som_migrations; fail "no migration of VM1 within 10 s"; }
-step "the TDE saw the route change, the SOM ran the migration"
-[ "$SCENARIO" = 2 ] && { fig1_wait_migration vm2 10 >/dev/null || fail "no migration of VM2"; }
+if [ "$SCENARIO" = 1 ]; then
+	step "the hypervisor's migration hook tells the TDE first (ferry-tde notify)…"
+	fig1_hook_notify vm1 fw1 fw2 || fail "ferry-tde notify"
+	fig1_wait_migrations vm1 1 10 >/dev/null || { som_migrations; fail "no migration after the hook"; }
+	step "…and the SOM moved VM1's state to FW2 while VM1 still runs on Server1"
+	$change
+	step "VM1 switched to Server2: its traffic crosses FW2 now"
+	fig1_wait_migrations vm1 2 10 >/dev/null || { som_migrations; fail "no migration after the switch"; }
+	step "the TDE saw the route change; its migration found VM1's flows on FW2 already"
+else
+	$change
+	step "done; traffic now crosses FW2, which knows none of these flows yet"
+	m=$(fig1_wait_migration vm1 10) || { som_migrations; fail "no migration of VM1 within 10 s"; }
+	fig1_wait_migration vm2 10 >/dev/null || fail "no migration of VM2"
+	step "the TDE saw the route change, the SOM ran the migrations"
+fi
 sleep 1
 fw1_after=$(fw_counts "$FW1") fw2_after=$(fw_counts "$FW2")
 step "waiting for the flows to finish…"
@@ -83,8 +96,8 @@ fig1_flows_wait
 
 say "Migration report"
 som_migrations | jq -r '.[] | "   \(.vm): host \(.from) (FW1) -> host \(.to) (FW2), \(.phase) (\(.reason)), id \(.id[0:12])…
-     flows exported \(.flows), accepted \(.accepted), rejected \(.rejected)
-     phases (ms after the TDE'"'"'s notice): order sent \(.ms.order), first chunk \(.ms.first_chunk), installed on FW2 \(.ms.installed), source released \(.ms.released)"'
+     flows exported \(.flows), accepted \(.accepted), rejected \(.rejected)\(if .accepted == 0 and .rejected == .flows and .flows > 0 then " (each one on FW2 already)" else "" end)
+     phases (ms after the notice): order sent \(.ms.order), first chunk \(.ms.first_chunk), installed on FW2 \(.ms.installed), source released \(.ms.released)"'
 step "FW1 before/after the move: $fw1_before / $fw1_after"
 step "FW2 before/after the move: $fw2_before / $fw2_after"
 step "(FW1 keeps VM1's copies until they expire: the source releases, it does not delete)"

@@ -139,8 +139,7 @@ int ferry_commit(struct ferry_pkt *pkt)
 	struct ferry_work *w;
 	struct ferry_flow *f;
 	__u32 zero = 0;
-	long err;
-	int ret;
+	int err, ret;	/* int: before 6.4, map updates' upper 32 bits are not the sign */
 
 	w = bpf_map_lookup_elem(&ferry_work, &zero);
 	if (!pkt || !w)

@@ -111,8 +111,12 @@ fig1_setup() {
 		ip netns del "$ns" 2>/dev/null
 		ip netns add "$ns" || fail "cannot create namespace $ns"
 		ip -n "$ns" link set lo up
+		# Routes over a link that is down are not used (VM1's
+		# gateway on the NVE it is not plugged into).
 		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
-			net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.accept_dad=0
+			net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.accept_dad=0 \
+			net.ipv4.conf.all.ignore_routes_with_linkdown=1 \
+			net.ipv6.conf.all.ignore_routes_with_linkdown=1
 	done
 	# The VMs: checksums complete in every frame, as on a wire.
 	fig1_vm1_port

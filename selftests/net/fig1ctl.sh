@@ -252,6 +252,33 @@ fig1_fw_flows() {
 		'[.[] | select(.state == "ESTABLISHED" and .zone == $z and ((.src | startswith($a) or startswith($b)) or (.dst | startswith($a) or startswith($b))))] | length'
 }
 
+# The hypervisor's migration hook (docs/examples/libvirt-qemu-hook): VM is
+# about to move from FROM to TO; the SOM moves its state ahead of the
+# switch. fig1_hook_notify VM FROM TO.
+fig1_hook_notify() {
+	nsenter --net=/run/netns/"$MGMT" "$TDE" notify --config "$FIG1_DIR/tde.conf" \
+		--vm "$1" --from "$2" --to "$3" >>"$FIG1_DIR/tde.out" 2>>"$FIG1_DIR/tde.log"
+}
+
+# The SOM's migrations of VM that ended (done or failed), as a JSON array.
+fig1_migrations_of() {
+	som_migrations 2>/dev/null | jq -c --arg vm "$1" \
+		'[.[] | select(.vm == $vm and (.phase == "done" or .phase == "failed"))]'
+}
+
+# fig1_wait_migrations VM N SECONDS: until N of VM's migrations ended; the
+# last one as JSON. Fails if fewer ended in time.
+fig1_wait_migrations() {
+	local n=$(( $3 * 10 )) a
+	while [ $n -gt 0 ]; do
+		a=$(fig1_migrations_of "$1")
+		[ "$(echo "$a" | jq length)" -ge "$2" ] && { echo "$a" | jq -c 'last'; return 0; }
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
 # fig1_wait_migration VM SECONDS: the SOM's record of VM's migration once
 # it ended (done or failed), as JSON; fails if none ended in time.
 fig1_migration_of() {
