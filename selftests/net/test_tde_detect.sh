@@ -286,14 +286,17 @@ export FERRY_TDE_HOOK_ENV=$DIR/hook.env
 xml='<domain type="kvm"><name>vm1</name><metadata><ferry:host xmlns:ferry="urn:ferry:tde" id="1"/></metadata></domain>'
 out=$(echo "$xml" | "$HOOK" vm1 migrate begin -) || fail "hook: migrate begin"
 echo "$out" | grep -q '<ferry:host xmlns:ferry="urn:ferry:tde" id="fw2"/>' || fail "hook: XML not updated: $out"
-echo "$xml" | "$HOOK" vm1 prepare begin - >/dev/null || fail "hook: prepare"
-[ ! -s "$DIR/hook.log" ] || fail "hook notified before the guest started"
-echo "$xml" | "$HOOK" vm1 started begin - || fail "hook: started begin"
 jq -e -s 'length == 1 and .[0].vm == "vm1" and .[0].from == 1 and .[0].to == 2
-	and .[0].reason == "explicit"' "$DIR/hook.log" >/dev/null || fail "hook: $(cat "$DIR/hook.log")"
+	and .[0].reason == "explicit"' "$DIR/hook.log" >/dev/null ||
+	fail "hook: no notification at migrate begin (the pre-copy): $(cat "$DIR/hook.log")"
+echo "$xml" | "$HOOK" vm1 prepare begin - >/dev/null || fail "hook: prepare"
+[ "$(wc -l < "$DIR/hook.log")" -eq 1 ] || fail "hook notified at prepare"
+echo "$xml" | "$HOOK" vm1 started begin - || fail "hook: started begin"
+jq -e -s 'length == 2 and .[1].vm == "vm1" and .[1].from == 1 and .[1].to == 2
+	and .[1].reason == "explicit"' "$DIR/hook.log" >/dev/null || fail "hook: $(cat "$DIR/hook.log")"
 echo "$xml" | "$HOOK" vm1 started begin - || fail "hook: plain start"
-[ "$(wc -l < "$DIR/hook.log")" -eq 1 ] || fail "hook notified a start that is no migration"
-ok "libvirt hook example: one notification for an incoming migration"
+[ "$(wc -l < "$DIR/hook.log")" -eq 2 ] || fail "hook notified a start that is no migration"
+ok "libvirt hook example: an incoming migration notified before the switch and once the guest runs"
 
 # ---- errors at start ----------------------------------------------------------------
 sed 's/^netns = tde-r$/netns = tde-nonexistent/' "$DIR/tde.conf" > "$DIR/bad.conf"
