@@ -237,6 +237,16 @@ void ferry_mpk_put_map(struct ferry_mpk_buf *b, __u32 n)
 		put_be(b, 0xde, n, 2);	/* the schemas stay far below 65536 */
 }
 
+void ferry_mpk_put_array(struct ferry_mpk_buf *b, __u32 n)
+{
+	__u8 fix = 0x90 | n;
+
+	if (n <= 15)
+		put(b, &fix, 1);
+	else
+		put_be(b, 0xdc, n, 2);	/* the schemas stay far below 65536 */
+}
+
 void ferry_mpk_put_uint(struct ferry_mpk_buf *b, __u64 v)
 {
 	__u8 fix = v;

@@ -50,6 +50,7 @@ struct ferry_mpk_buf {
 
 void ferry_mpk_init(struct ferry_mpk_buf *b, void *p, size_t cap);
 void ferry_mpk_put_map(struct ferry_mpk_buf *b, __u32 n);
+void ferry_mpk_put_array(struct ferry_mpk_buf *b, __u32 n);
 void ferry_mpk_put_uint(struct ferry_mpk_buf *b, __u64 v);
 void ferry_mpk_put_bin(struct ferry_mpk_buf *b, const void *data, __u32 len);
 

@@ -11,6 +11,7 @@
 #include <msgpack.h>
 #include <zlib.h>
 #include "flowfmt.h"
+#include "mpk.h"
 #include "statecodec.h"
 
 #define NS_PER_MS	1000000ull
@@ -499,74 +500,81 @@ static int enc_flush_chunk(struct ferry_sc_enc *e)
 	return 0;
 }
 
-static int pack_tcp(msgpack_packer *k, const struct ferry_sc_tcp *t)
-{
-	int bad = 0;
+/*
+ * A flow's record is written with the project's own MessagePack writer
+ * (mpk.c, shortest encodings, as msgpack-c's) into a buffer on the stack,
+ * then appended to the chunk at once: msgpack-c's packer makes a callback
+ * and a copy for each of the record's 40-odd items.
+ */
+#define FLOW_RECORD_MAX	512
 
-	bad |= msgpack_pack_array(k, 6);
-	bad |= msgpack_pack_uint32(k, t->end);
-	bad |= msgpack_pack_uint32(k, t->maxend);
-	bad |= msgpack_pack_uint32(k, t->maxwin);
-	bad |= msgpack_pack_uint32(k, t->maxack);
-	bad |= msgpack_pack_uint8(k, t->wscale);
-	bad |= msgpack_pack_uint8(k, t->flags);
-	return bad;
+static void pack_tcp(struct ferry_mpk_buf *b, const struct ferry_sc_tcp *t)
+{
+	ferry_mpk_put_array(b, 6);
+	ferry_mpk_put_uint(b, t->end);
+	ferry_mpk_put_uint(b, t->maxend);
+	ferry_mpk_put_uint(b, t->maxwin);
+	ferry_mpk_put_uint(b, t->maxack);
+	ferry_mpk_put_uint(b, t->wscale);
+	ferry_mpk_put_uint(b, t->flags);
 }
 
-static int pack_kv(msgpack_packer *k, unsigned int key, __u64 v)
+static void pack_kv(struct ferry_mpk_buf *b, unsigned int key, __u64 v)
 {
-	return msgpack_pack_uint8(k, key) | msgpack_pack_uint64(k, v);
+	ferry_mpk_put_uint(b, key);
+	ferry_mpk_put_uint(b, v);
 }
 
-static int pack_addr(msgpack_packer *k, unsigned int key, const __u8 *a, int len)
+static void pack_addr(struct ferry_mpk_buf *b, unsigned int key, const __u8 *a,
+		      int len)
 {
-	return msgpack_pack_uint8(k, key) | msgpack_pack_bin(k, len) |
-	       msgpack_pack_bin_body(k, a, len);
+	ferry_mpk_put_uint(b, key);
+	ferry_mpk_put_bin(b, a, len);
 }
 
-static int pack_flow(msgpack_packer *k, const struct ferry_sc_flow *r)
+static void pack_flow(struct ferry_mpk_buf *b, const struct ferry_sc_flow *r)
 {
 	int tcp = r->proto == IPPROTO_TCP, alen = addr_len(r->family);
-	int bad = 0;
 
-	bad |= msgpack_pack_map(k, (tcp ? 19 : 17) + !!r->nat_kind);
-	bad |= pack_kv(k, FERRY_SC_E_ZONE, r->zone);
-	bad |= pack_kv(k, FERRY_SC_E_FAMILY, r->family);
-	bad |= pack_kv(k, FERRY_SC_E_PROTO, r->proto);
-	bad |= pack_addr(k, FERRY_SC_E_SRC, r->src, alen);
-	bad |= pack_addr(k, FERRY_SC_E_DST, r->dst, alen);
-	bad |= pack_kv(k, FERRY_SC_E_SPORT, r->sport);
-	bad |= pack_kv(k, FERRY_SC_E_DPORT, r->dport);
-	bad |= pack_kv(k, FERRY_SC_E_STATE, r->state);
-	bad |= pack_kv(k, FERRY_SC_E_FLAGS, r->flags);
-	bad |= pack_kv(k, FERRY_SC_E_REMAINING_MS, r->remaining_ms);
-	bad |= pack_kv(k, FERRY_SC_E_AGE_MS, r->age_ms);
-	bad |= pack_kv(k, FERRY_SC_E_IDLE_MS, r->idle_ms);
-	bad |= pack_kv(k, FERRY_SC_E_ORIG_PACKETS, r->packets[FERRY_DIR_ORIG]);
-	bad |= pack_kv(k, FERRY_SC_E_ORIG_BYTES, r->bytes[FERRY_DIR_ORIG]);
-	bad |= pack_kv(k, FERRY_SC_E_REPLY_PACKETS, r->packets[FERRY_DIR_REPLY]);
-	bad |= pack_kv(k, FERRY_SC_E_REPLY_BYTES, r->bytes[FERRY_DIR_REPLY]);
+	ferry_mpk_put_map(b, (tcp ? 19 : 17) + !!r->nat_kind);
+	pack_kv(b, FERRY_SC_E_ZONE, r->zone);
+	pack_kv(b, FERRY_SC_E_FAMILY, r->family);
+	pack_kv(b, FERRY_SC_E_PROTO, r->proto);
+	pack_addr(b, FERRY_SC_E_SRC, r->src, alen);
+	pack_addr(b, FERRY_SC_E_DST, r->dst, alen);
+	pack_kv(b, FERRY_SC_E_SPORT, r->sport);
+	pack_kv(b, FERRY_SC_E_DPORT, r->dport);
+	pack_kv(b, FERRY_SC_E_STATE, r->state);
+	pack_kv(b, FERRY_SC_E_FLAGS, r->flags);
+	pack_kv(b, FERRY_SC_E_REMAINING_MS, r->remaining_ms);
+	pack_kv(b, FERRY_SC_E_AGE_MS, r->age_ms);
+	pack_kv(b, FERRY_SC_E_IDLE_MS, r->idle_ms);
+	pack_kv(b, FERRY_SC_E_ORIG_PACKETS, r->packets[FERRY_DIR_ORIG]);
+	pack_kv(b, FERRY_SC_E_ORIG_BYTES, r->bytes[FERRY_DIR_ORIG]);
+	pack_kv(b, FERRY_SC_E_REPLY_PACKETS, r->packets[FERRY_DIR_REPLY]);
+	pack_kv(b, FERRY_SC_E_REPLY_BYTES, r->bytes[FERRY_DIR_REPLY]);
 	if (tcp) {
-		bad |= msgpack_pack_uint8(k, FERRY_SC_E_TCP_ORIG);
-		bad |= pack_tcp(k, &r->tcp[FERRY_DIR_ORIG]);
-		bad |= msgpack_pack_uint8(k, FERRY_SC_E_TCP_REPLY);
-		bad |= pack_tcp(k, &r->tcp[FERRY_DIR_REPLY]);
+		ferry_mpk_put_uint(b, FERRY_SC_E_TCP_ORIG);
+		pack_tcp(b, &r->tcp[FERRY_DIR_ORIG]);
+		ferry_mpk_put_uint(b, FERRY_SC_E_TCP_REPLY);
+		pack_tcp(b, &r->tcp[FERRY_DIR_REPLY]);
 	}
-	bad |= pack_kv(k, FERRY_SC_E_RULE_ID, r->rule_id);
+	pack_kv(b, FERRY_SC_E_RULE_ID, r->rule_id);
 	if (r->nat_kind) {
-		bad |= msgpack_pack_uint8(k, FERRY_SC_E_NAT);
-		bad |= msgpack_pack_array(k, 5);
-		bad |= msgpack_pack_uint8(k, r->nat_kind);
-		bad |= msgpack_pack_bin(k, alen) | msgpack_pack_bin_body(k, r->nat_src, alen);
-		bad |= msgpack_pack_uint16(k, r->nat_sport);
-		bad |= msgpack_pack_bin(k, alen) | msgpack_pack_bin_body(k, r->nat_dst, alen);
-		bad |= msgpack_pack_uint16(k, r->nat_dport);
+		ferry_mpk_put_uint(b, FERRY_SC_E_NAT);
+		ferry_mpk_put_array(b, 5);
+		ferry_mpk_put_uint(b, r->nat_kind);
+		ferry_mpk_put_bin(b, r->nat_src, alen);
+		ferry_mpk_put_uint(b, r->nat_sport);
+		ferry_mpk_put_bin(b, r->nat_dst, alen);
+		ferry_mpk_put_uint(b, r->nat_dport);
 	}
-	return bad;
 }
 
 int ferry_sc_enc_add(struct ferry_sc_enc *e, const struct ferry_sc_flow *r)
 {
+	__u8 buf[FLOW_RECORD_MAX];
+	struct ferry_mpk_buf rec;
 	char msg[FERRY_SC_ERR_MAX];
 	int ret;
 
@@ -587,7 +595,10 @@ int ferry_sc_enc_add(struct ferry_sc_enc *e, const struct ferry_sc_flow *r)
 		if (msgpack_pack_array(&e->pk, e->chunk_size))
 			return enc_fail(e, -ENOMEM, "chunk: out of memory");
 	}
-	if (pack_flow(&e->pk, r))
+	ferry_mpk_init(&rec, buf, sizeof(buf));
+	pack_flow(&rec, r);
+	if (rec.overflow || msgpack_sbuffer_write(&e->payload, (const char *)buf,
+						  rec.len))
 		return enc_fail(e, -ENOMEM, "chunk: out of memory");
 	e->added++;
 	if (++e->in_chunk == e->chunk_size)
