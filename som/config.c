@@ -53,33 +53,13 @@ struct key_def {
 
 static int set_path(struct parse *p, const struct key_def *k, const char *v)
 {
-	char *out = (char *)p->cfg + k->off;
-	size_t size = k->max;
-
-	if (v[0] != '/')
-		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not an absolute path",
-				k->section, k->name, v);
-	if (strlen(v) >= size)
-		return ferry_ini_err(&p->ini, "[%s] %s: path longer than %zu characters",
-				k->section, k->name, size - 1);
-	strcpy(out, v);
-	return 0;
+	return ferry_ini_path(&p->ini, v, (char *)p->cfg + k->off, k->max);
 }
 
 static int set_u32(struct parse *p, const struct key_def *k, const char *v)
 {
-	__u32 *out = (__u32 *)((char *)p->cfg + k->off);
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
-
-	if (err == -EINVAL)
-		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not a number",
-				k->section, k->name, v);
-	if (err || n < k->min || n > k->max)
-		return ferry_ini_err(&p->ini, "[%s] %s: %s is out of range (%u..%u)",
-				k->section, k->name, v, k->min, k->max);
-	*out = (__u32)n;
-	return 0;
+	return ferry_ini_u32(&p->ini, v, k->min, k->max,
+			     (__u32 *)((char *)p->cfg + k->off));
 }
 
 /* A.B.C.D:PORT or [IPV6]:PORT */
@@ -92,8 +72,8 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 	__u32 n;
 
 	if (cfg->nlisten == SOM_LISTEN_MAX)
-		return ferry_ini_err(&p->ini, "[%s] %s: more than %d addresses",
-				k->section, k->name, SOM_LISTEN_MAX);
+		return ferry_ini_key_err(&p->ini, "more than %d addresses",
+					 SOM_LISTEN_MAX);
 	if (strlen(v) >= sizeof(buf))
 		goto bad;
 	strcpy(buf, v);
@@ -111,8 +91,8 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 		*port++ = '\0';
 	}
 	if (ferry_parse_u32(port, 65535, &n) || !n)
-		return ferry_ini_err(&p->ini, "[%s] %s: bad port '%s': must be 1-65535",
-				k->section, k->name, port);
+		return ferry_ini_key_err(&p->ini, "bad port '%s': must be 1-65535",
+					 port);
 	s4 = (struct sockaddr_in *)&cfg->listen[cfg->nlisten];
 	s6 = (struct sockaddr_in6 *)&cfg->listen[cfg->nlisten];
 	if (v[0] != '[' && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
@@ -122,14 +102,12 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons((__u16)n);
 	} else {
-		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not an address",
-				k->section, k->name, host);
+		return ferry_ini_key_err(&p->ini, "'%s' is not an address", host);
 	}
 	cfg->nlisten++;
 	return 0;
 bad:
-	return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not ADDR:PORT or [ADDR6]:PORT",
-			k->section, k->name, v);
+	return ferry_ini_key_err(&p->ini, "'%s' is not ADDR:PORT or [ADDR6]:PORT", v);
 }
 
 #define OFF(f)	offsetof(struct som_config, f)
@@ -174,6 +152,8 @@ static int handler(void *user, const char *section, const char *name,
 		return !ferry_ini_err(&p->ini, "[%s] %s: repeated (first on line %u)",
 				 section, name, p->seen[i]);
 	p->seen[i] = p->ini.line;
+	p->ini.section = section;
+	p->ini.key = name;
 	return !keys[i].set(p, &keys[i], value);
 }
 

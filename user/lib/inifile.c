@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 #include "inifile.h"
+#include "numparse.h"
 
 static int line_verr(struct ferry_ini *ini, __u32 line, const char *fmt,
 		     va_list ap)
@@ -68,6 +71,41 @@ bool ferry_ini_name_ok(const char *s, size_t max)
 			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
 
 	return n >= 1 && n <= max && !s[n];
+}
+
+bool ferry_ini_ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
+	       !strpbrk(s, "/: \t");
+}
+
+int ferry_ini_u32(struct ferry_ini *ini, const char *v, __u32 min, __u32 max,
+		  __u32 *out)
+{
+	__u64 n;
+	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+
+	if (err == -EINVAL)
+		return ferry_ini_key_err(ini, "'%s' is not a number", v);
+	if (err || n < min || n > max)
+		return ferry_ini_key_err(ini, "%s is out of range (%u..%u)", v,
+					 min, max);
+	*out = (__u32)n;
+	return 0;
+}
+
+int ferry_ini_path(struct ferry_ini *ini, const char *v, char *out,
+		   size_t size)
+{
+	if (v[0] != '/')
+		return ferry_ini_key_err(ini, "'%s' is not an absolute path", v);
+	if (strlen(v) >= size)
+		return ferry_ini_key_err(ini, "path longer than %zu characters",
+					 size - 1);
+	strcpy(out, v);
+	return 0;
 }
 
 /* inih's reader: one line at a time, counted, shown to the parser first. */

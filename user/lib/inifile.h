@@ -55,5 +55,17 @@ int ferry_ini_oom(struct ferry_ini *ini);
 
 /* 1..max of [A-Za-z0-9_-]: names of instances, pools, hosts, VMs. */
 bool ferry_ini_name_ok(const char *s, size_t max);
+/* A network interface's name, as the kernel's dev_valid_name(). */
+bool ferry_ini_ifname_ok(const char *s);
+
+/*
+ * Values of the current key, each error a ferry_ini_key_err(): a number
+ * min..max ("'x' is not a number", "7 is out of range (1..5)") and an
+ * absolute path shorter than size.
+ */
+int ferry_ini_u32(struct ferry_ini *ini, const char *v, __u32 min, __u32 max,
+		  __u32 *out);
+int ferry_ini_path(struct ferry_ini *ini, const char *v, char *out,
+		   size_t size);
 
 #endif

@@ -116,20 +116,6 @@ static unsigned int distance(const char *a, const char *b)
 
 /* ---- values -------------------------------------------------------------- */
 
-static int get_u32(struct soa_parse *p, const char *v, __u32 min, __u32 max,
-		   __u32 *out)
-{
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
-
-	if (err == -EINVAL)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
-	if (err || n < min || n > max)
-		return ferry_ini_key_err(&p->ini, "%s is out of range (%u..%u)", v, min, max);
-	*out = (__u32)n;
-	return 0;
-}
-
 static int get_bool(struct soa_parse *p, const char *v, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -143,25 +129,6 @@ static int get_bool(struct soa_parse *p, const char *v, bool *out)
 		}
 	}
 	return ferry_ini_key_err(&p->ini, "'%s' is not yes or no", v);
-}
-
-/* As the kernel's dev_valid_name(). */
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
-	       !strpbrk(s, "/: \t");
-}
-
-static int get_path(struct soa_parse *p, const char *v, char *out, size_t size)
-{
-	if (v[0] != '/')
-		return ferry_ini_key_err(&p->ini, "'%s' is not an absolute path", v);
-	if (strlen(v) >= size)
-		return ferry_ini_key_err(&p->ini, "path longer than %zu characters", size - 1);
-	strcpy(out, v);
-	return 0;
 }
 
 static size_t addr_len(__u8 family)
@@ -422,23 +389,23 @@ static int set_instance(struct soa_parse *p, const char *v)
 
 static int set_host_id(struct soa_parse *p, const char *v)
 {
-	return get_u32(p, v, 1, UINT32_MAX, &p->cfg->host_id);
+	return ferry_ini_u32(&p->ini, v, 1, UINT32_MAX, &p->cfg->host_id);
 }
 
 static int set_control_socket(struct soa_parse *p, const char *v)
 {
-	return get_path(p, v, p->cfg->control_socket,
+	return ferry_ini_path(&p->ini, v, p->cfg->control_socket,
 			sizeof(p->cfg->control_socket));
 }
 
 static int set_ct_max(struct soa_parse *p, const char *v)
 {
-	return get_u32(p, v, 1, FERRY_SOA_CT_MAX, &p->cfg->ct_max);
+	return ferry_ini_u32(&p->ini, v, 1, FERRY_SOA_CT_MAX, &p->cfg->ct_max);
 }
 
 static int set_gc_interval(struct soa_parse *p, const char *v)
 {
-	return get_u32(p, v, 1, FERRY_SOA_GC_MAX, &p->cfg->gc_interval);
+	return ferry_ini_u32(&p->ini, v, 1, FERRY_SOA_GC_MAX, &p->cfg->gc_interval);
 }
 
 static int set_fast_forward(struct soa_parse *p, const char *v)
@@ -460,7 +427,7 @@ static int set_timeout(struct soa_parse *p, const char *v)
 	__u32 secs;
 	int err;
 
-	err = get_u32(p, v, 1, FERRY_SOA_TIMEOUT_MAX, &secs);
+	err = ferry_ini_u32(&p->ini, v, 1, FERRY_SOA_TIMEOUT_MAX, &secs);
 	if (!err)
 		p->cfg->dp.timeout_ns[state] = secs * NS_PER_SEC;
 	return err;
@@ -510,7 +477,7 @@ static int set_xdp_mode(struct soa_parse *p, const char *v)
 
 static int set_zone(struct soa_parse *p, const char *v, __u32 *zone)
 {
-	return get_u32(p, v, 0, FERRY_ZONE_ANY - 1, zone);
+	return ferry_ini_u32(&p->ini, v, 0, FERRY_ZONE_ANY - 1, zone);
 }
 
 static int set_iface_zone(struct soa_parse *p, const char *v)
@@ -801,7 +768,7 @@ static int set_vm_addresses(struct soa_parse *p, const char *v)
 
 static int set_vm_max_flows(struct soa_parse *p, const char *v)
 {
-	return get_u32(p, v, 1, FERRY_VM_FLOWS_MAX, &p->vm->max_flows);
+	return ferry_ini_u32(&p->ini, v, 1, FERRY_VM_FLOWS_MAX, &p->vm->max_flows);
 }
 
 static const struct key_def vm_keys[] = {
@@ -836,7 +803,7 @@ static int end_vm(struct soa_parse *p)
 
 static int set_identity_key(struct soa_parse *p, const char *v)
 {
-	return get_path(p, v, p->cfg->identity_key,
+	return ferry_ini_path(&p->ini, v, p->cfg->identity_key,
 			sizeof(p->cfg->identity_key));
 }
 
@@ -985,7 +952,7 @@ static int begin_named(struct soa_parse *p, const char *name)
 
 	if (p->kind == SEC_INTERFACE) {
 		n = cfg->nifaces, max = FERRY_SOA_IFACES_MAX, what = "interfaces";
-		if (!valid_ifname(name))
+		if (!ferry_ini_ifname_ok(name))
 			return ferry_ini_err(&p->ini, "[%s] bad interface name '%s'",
 					p->sec_text, name);
 		for (i = 0; i < n; i++)

@@ -66,15 +66,6 @@ struct tde_parse {
 
 /* ---- values -------------------------------------------------------------- */
 
-/* As the kernel's dev_valid_name(). */
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
-	       !strpbrk(s, "/: \t");
-}
-
 static char *trim(char *s)
 {
 	char *end;
@@ -128,15 +119,8 @@ static bool addr_in(const struct ferry_tde_addr *a,
 
 static int set_debounce(struct tde_parse *p, char *v)
 {
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
-
-	if (err == -EINVAL)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
-	if (err || n > FERRY_TDE_DEBOUNCE_MAX)
-		return ferry_ini_key_err(&p->ini, "%s is out of range (0..%u)", v, FERRY_TDE_DEBOUNCE_MAX);
-	p->cfg->debounce_ms = (__u32)n;
-	return 0;
+	return ferry_ini_u32(&p->ini, v, 0, FERRY_TDE_DEBOUNCE_MAX,
+			     &p->cfg->debounce_ms);
 }
 
 /* ---- [watch NAME] ------------------------------------------------------------- */
@@ -169,17 +153,14 @@ static struct ferry_tde_host *cur_host(struct tde_parse *p)
 static int set_host_id(struct tde_parse *p, char *v)
 {
 	struct ferry_tde_host *h = cur_host(p), *o;
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+	__u32 id;
 
-	if (err == -EINVAL)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
-	if (err || n < 1 || n > 0xffffffffull)
-		return ferry_ini_key_err(&p->ini, "%s is out of range (1..4294967295)", v);
+	if (ferry_ini_u32(&p->ini, v, 1, UINT32_MAX, &id))
+		return p->ini.ret;
 	for (o = p->cfg->hosts; o < h; o++)
-		if (o->id == n)
+		if (o->id == id)
 			return ferry_ini_key_err(&p->ini, "%s is the id of host '%s' already", v, o->name);
-	h->id = (__u32)n;
+	h->id = id;
 	return 0;
 }
 
@@ -241,7 +222,7 @@ static int one_iface(struct tde_parse *p, char *item)
 		if (!ferry_ini_name_ok(watch, FERRY_TDE_NAME_MAX))
 			return ferry_ini_key_err(&p->ini, "bad watch name '%s' in '%s/%s'", watch, watch, ifname);
 	}
-	if (!valid_ifname(ifname))
+	if (!ferry_ini_ifname_ok(ifname))
 		return ferry_ini_key_err(&p->ini, "bad interface name '%s'", ifname);
 	if (iface_clash(p, watch, ifname, &o))
 		return ferry_ini_key_err(&p->ini, "%s%s%s leads to host '%s' already", watch,
@@ -269,15 +250,7 @@ static struct ferry_tde_vm *cur_vm(struct tde_parse *p)
 
 static int set_zone(struct tde_parse *p, char *v)
 {
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
-
-	if (err == -EINVAL)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
-	if (err || n > 0xfffffffeull)
-		return ferry_ini_key_err(&p->ini, "%s is out of range (0..4294967294)", v);
-	cur_vm(p)->zone = (__u32)n;
-	return 0;
+	return ferry_ini_u32(&p->ini, v, 0, FERRY_ZONE_ANY - 1, &cur_vm(p)->zone);
 }
 
 static int one_address(struct tde_parse *p, char *item)
@@ -316,13 +289,8 @@ static int set_mac(struct tde_parse *p, char *v)
 /* [tde] keys of the link to the SOM: all four or none. */
 static int set_identity_key(struct tde_parse *p, char *v)
 {
-	if (v[0] != '/')
-		return ferry_ini_key_err(&p->ini, "'%s' is not an absolute path", v);
-	if (strlen(v) >= sizeof(p->cfg->identity_key))
-		return ferry_ini_key_err(&p->ini, "path longer than %zu characters",
-			       sizeof(p->cfg->identity_key) - 1);
-	strcpy(p->cfg->identity_key, v);
-	return 0;
+	return ferry_ini_path(&p->ini, v, p->cfg->identity_key,
+			      sizeof(p->cfg->identity_key));
 }
 
 static int set_tde_host_id(struct tde_parse *p, char *v)
