@@ -4,7 +4,8 @@
  * the text fed to inih line by line with the line counted, strict options,
  * and messages that name the file and line, and for a value its section
  * and key: "soa.conf:12: [interface eth0] zone: 4294967295 is out of range".
- * The first error wins; every later call returns it.
+ * The first error wins; every later call returns it. inivalue.c has the
+ * messages and the checks of values the parsers share.
  */
 #ifndef FERRY_INIFILE_H
 #define FERRY_INIFILE_H
