@@ -108,3 +108,18 @@ int ferry_ini_path(struct ferry_ini *ini, const char *v, char *out,
 	strcpy(out, v);
 	return 0;
 }
+
+int ferry_ini_set_u32(struct ferry_ini *ini, char *v)
+{
+	const struct ferry_ini_field *f = ini->def->data;
+
+	return ferry_ini_u32(ini, v, f->min, f->max,
+			     (__u32 *)((char *)ini->obj + f->off));
+}
+
+int ferry_ini_set_path(struct ferry_ini *ini, char *v)
+{
+	const struct ferry_ini_field *f = ini->def->data;
+
+	return ferry_ini_path(ini, v, (char *)ini->obj + f->off, f->max);
+}

@@ -1,15 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The agent's configuration file. libinih splits the lines into sections
- * and "key = value"; everything else is checked here. inih's handler gets
- * no line number (Debian builds it without INI_HANDLER_LINENO) and is not
- * called for a section without keys, so the reader we give it counts the
- * lines and notes every section header as it passes: that is how errors
- * name their line and how empty or repeated sections are seen.
+ * The agent's configuration file: its sections and keys as inifile.c's
+ * table, each key's value checked here, and what the whole file must hold.
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +11,6 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <ini.h>
 #include <sodium.h>
 #include "ctconfig.h"
 #include "numparse.h"
@@ -26,12 +19,11 @@
 #include "soaconfig.h"
 
 #define LINE_MAX_LEN	4096
-#define SEC_TEXT_MAX	64
-#define KEYS_MAX	16	/* per section; timeouts use the state index */
 #define NS_PER_SEC	1000000000ull
+#define U32(f, lo, hi)	FERRY_INI_U32(struct ferry_soa_config, f, lo, hi)
+#define PATH(f)		FERRY_INI_PATH(struct ferry_soa_config, f)
 
-enum sec_kind {
-	SEC_NONE = 0,
+enum {
 	SEC_AGENT,
 	SEC_TABLE,
 	SEC_TIMEOUTS,
@@ -44,31 +36,10 @@ enum sec_kind {
 	SEC_MAX,
 };
 
-struct soa_parse;
-
-struct key_def {
-	const char *name;
-	int (*set)(struct soa_parse *p, const char *val);
-	bool required;
-	bool repeat;		/* may appear more than once */
-};
-
-struct sec_def {
-	const char *name;
-	bool named;		/* [interface NAME] */
-	const struct key_def *keys;
-};
-
 struct soa_parse {
-	struct ferry_ini ini;		/* file, line, first error */
+	struct ferry_ini ini;		/* file, line, section, first error */
 	struct ferry_soa_config *cfg;
-	/* the current section */
-	enum sec_kind kind;
-	const struct sec_def *sec;
-	char sec_text[SEC_TEXT_MAX];	/* "interface eth0" */
-	char sec_raw[LINE_MAX_LEN];	/* between the brackets, as inih sees it */
-	__u32 sec_line;
-	__u32 key_line[KEYS_MAX];	/* 0: not seen in this section */
+	/* the current named section */
 	struct ferry_soa_iface *iface;
 	struct ferry_soa_pool *pool;
 	struct ferry_soa_forward *fwd;
@@ -76,43 +47,9 @@ struct soa_parse {
 	__u32 vlan_line[FERRY_SOA_VLANS_MAX];
 	__u32 ext_line[FERRY_SOA_FORWARDS_MAX];	/* of each forward's 'external' */
 	/* whole file */
-	__u32 single_line[SEC_MAX];	/* line of each unnamed section */
 	__u32 *rule_line;		/* of each inline rule */
 	__u32 rule_cap;
 };
-
-/* ---- messages ------------------------------------------------------------ */
-
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-/* Levenshtein distance of short words, case ignored; big when too long. */
-static unsigned int distance(const char *a, const char *b)
-{
-	unsigned int row[FERRY_SOA_NAME_MAX + 1], i, j, diag, up;
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > FERRY_SOA_NAME_MAX || lb > FERRY_SOA_NAME_MAX)
-		return UINT_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = row[j];
-			row[j] = diag + (lower(a[i - 1]) != lower(b[j - 1]));
-			if (up + 1 < row[j])
-				row[j] = up + 1;
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
 
 /* ---- values -------------------------------------------------------------- */
 
@@ -364,52 +301,21 @@ static int for_each_item(struct soa_parse *p, char *buf, void *obj,
 	return 0;
 }
 
-static int split_list(struct soa_parse *p, const char *v, void *obj,
-		      int (*item)(struct soa_parse *p, char *tok, void *obj))
-{
-	char *buf = strdup(v);
-	int err;
-
-	if (!buf)
-		return ferry_ini_oom(&p->ini);
-	err = for_each_item(p, buf, obj, item);
-	free(buf);
-	return err;
-}
-
 /* ---- [agent] [table] [timeouts] ------------------------------------------ */
 
-static int set_instance(struct soa_parse *p, const char *v)
+static int set_instance(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	if (!ferry_ini_name_ok(v, FERRY_SOA_NAME_MAX))
 		return ferry_ini_key_err(&p->ini, "bad name '%s': use 1-32 of [A-Za-z0-9_-]", v);
 	strcpy(p->cfg->instance, v);
 	return 0;
 }
 
-static int set_host_id(struct soa_parse *p, const char *v)
+static int set_fast_forward(struct ferry_ini *ini, char *v)
 {
-	return ferry_ini_u32(&p->ini, v, 1, UINT32_MAX, &p->cfg->host_id);
-}
-
-static int set_control_socket(struct soa_parse *p, const char *v)
-{
-	return ferry_ini_path(&p->ini, v, p->cfg->control_socket,
-			sizeof(p->cfg->control_socket));
-}
-
-static int set_ct_max(struct soa_parse *p, const char *v)
-{
-	return ferry_ini_u32(&p->ini, v, 1, FERRY_SOA_CT_MAX, &p->cfg->ct_max);
-}
-
-static int set_gc_interval(struct soa_parse *p, const char *v)
-{
-	return ferry_ini_u32(&p->ini, v, 1, FERRY_SOA_GC_MAX, &p->cfg->gc_interval);
-}
-
-static int set_fast_forward(struct soa_parse *p, const char *v)
-{
+	struct soa_parse *p = ini->parser;
 	bool on = false;
 	int err = get_bool(p, v, &on);
 
@@ -420,9 +326,10 @@ static int set_fast_forward(struct soa_parse *p, const char *v)
 	return err;
 }
 
-/* [timeouts]: the key is a state name; its index is the state. */
-static int set_timeout(struct soa_parse *p, const char *v)
+/* [timeouts]: the key is a state's name. */
+static int set_timeout(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
 	int state = ferry_state_parse(p->ini.key);
 	__u32 secs;
 	int err;
@@ -433,24 +340,48 @@ static int set_timeout(struct soa_parse *p, const char *v)
 	return err;
 }
 
-static const struct key_def agent_keys[] = {
+static const struct ferry_ini_key agent_keys[] = {
 	{ .name = "instance", .set = set_instance, .required = true },
-	{ .name = "host_id", .set = set_host_id, .required = true },
-	{ .name = "control_socket", .set = set_control_socket },
+	{ .name = "host_id", .set = ferry_ini_set_u32, .data = U32(host_id, 1, UINT32_MAX),
+	  .required = true },
+	{ .name = "control_socket", .set = ferry_ini_set_path, .data = PATH(control_socket) },
 	{ .name = NULL },
 };
 
-static const struct key_def table_keys[] = {
-	{ .name = "ct_max", .set = set_ct_max },
-	{ .name = "gc_interval", .set = set_gc_interval },
+static const struct ferry_ini_key table_keys[] = {
+	{ .name = "ct_max", .set = ferry_ini_set_u32, .data = U32(ct_max, 1, FERRY_SOA_CT_MAX) },
+	{ .name = "gc_interval", .set = ferry_ini_set_u32,
+	  .data = U32(gc_interval, 1, FERRY_SOA_GC_MAX) },
 	{ .name = "fast_forward", .set = set_fast_forward },
+	{ .name = NULL },
+};
+
+/* Every state but NONE, as ferry_state_name() prints them, in any case. */
+_Static_assert(FERRY_CT_STATE_MAX == 16, "a [timeouts] key for every state");
+static const struct ferry_ini_key timeout_keys[] = {
+	{ .name = "syn_sent", .set = set_timeout },
+	{ .name = "syn_recv", .set = set_timeout },
+	{ .name = "established", .set = set_timeout },
+	{ .name = "fin_wait", .set = set_timeout },
+	{ .name = "close_wait", .set = set_timeout },
+	{ .name = "last_ack", .set = set_timeout },
+	{ .name = "time_wait", .set = set_timeout },
+	{ .name = "close", .set = set_timeout },
+	{ .name = "syn_sent2", .set = set_timeout },
+	{ .name = "udp_unreplied", .set = set_timeout },
+	{ .name = "udp_replied", .set = set_timeout },
+	{ .name = "icmp_unreplied", .set = set_timeout },
+	{ .name = "icmp_replied", .set = set_timeout },
+	{ .name = "other_unreplied", .set = set_timeout },
+	{ .name = "other_replied", .set = set_timeout },
 	{ .name = NULL },
 };
 
 /* ---- [interface NAME] ----------------------------------------------------- */
 
-static int set_hook(struct soa_parse *p, const char *v)
+static int set_hook(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
 	enum ferry_soa_hook h;
 
 	for (h = FERRY_SOA_HOOK_XDP; h <= FERRY_SOA_HOOK_TC_EGRESS; h++) {
@@ -462,8 +393,10 @@ static int set_hook(struct soa_parse *p, const char *v)
 	return ferry_ini_key_err(&p->ini, "'%s' is not xdp, tc-ingress or tc-egress", v);
 }
 
-static int set_xdp_mode(struct soa_parse *p, const char *v)
+static int set_xdp_mode(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	if (!strcmp(v, "auto"))
 		p->iface->xdp_mode = FERRY_XDP_AUTO;
 	else if (!strcmp(v, "native"))
@@ -480,25 +413,28 @@ static int set_zone(struct soa_parse *p, const char *v, __u32 *zone)
 	return ferry_ini_u32(&p->ini, v, 0, FERRY_ZONE_ANY - 1, zone);
 }
 
-static int set_iface_zone(struct soa_parse *p, const char *v)
+static int set_iface_zone(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	return set_zone(p, v, &p->iface->zone);
 }
 
 /* vlan.ID = ZONE */
-static int set_vlan(struct soa_parse *p, const char *v)
+static int set_vlan(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
 	struct ferry_soa_iface *ifc = p->iface;
 	struct ferry_soa_vlan *vl;
 	__u32 id, i;
 
 	if (ferry_parse_u32(p->ini.key + 5, 4094, &id) || !id)
 		return ferry_ini_err(&p->ini, "[%s] bad key '%s': VLAN must be 1-4094",
-				p->sec_text, p->ini.key);
+				p->ini.section, p->ini.key);
 	for (i = 0; i < ifc->nvlans; i++)
 		if (ifc->vlans[i].vlan == id)
 			return ferry_ini_err(&p->ini, "[%s] duplicate key '%s' (first at line %u)",
-					p->sec_text, p->ini.key, p->vlan_line[i]);
+					p->ini.section, p->ini.key, p->vlan_line[i]);
 	if (ifc->nvlans == FERRY_SOA_VLANS_MAX)
 		return ferry_ini_key_err(&p->ini, "too many VLANs (at most %u)",
 			       FERRY_SOA_VLANS_MAX);
@@ -511,20 +447,20 @@ static int set_vlan(struct soa_parse *p, const char *v)
 	return 0;
 }
 
-static const struct key_def iface_keys[] = {
+static const struct ferry_ini_key iface_keys[] = {
 	{ .name = "hook", .set = set_hook, .required = true },
 	{ .name = "xdp_mode", .set = set_xdp_mode },
 	{ .name = "zone", .set = set_iface_zone },
-	{ .name = "vlan.ID", .set = set_vlan, .repeat = true },	/* matched by prefix */
+	{ .name = "vlan.ID", .prefix = "vlan.", .set = set_vlan, .repeat = true },
 	{ .name = NULL },
 };
 #define IFACE_KEY_XDP_MODE	1
-#define IFACE_KEY_VLAN		3
 
 /* ---- [rules] ---------------------------------------------------------------- */
 
-static int set_rules_file(struct soa_parse *p, const char *v)
+static int set_rules_file(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
 	struct ferry_soa_config *cfg = p->cfg;
 	char msg[FERRY_RULES_ERR_MAX];
 	const char *slash = strrchr(p->ini.name, '/');
@@ -575,8 +511,9 @@ static int rule_room(struct soa_parse *p)
 }
 
 /* One rule per 'rule' line; as in a rule file, no 'id' means the line's. */
-static int set_rule(struct soa_parse *p, const char *v)
+static int set_rule(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
 	struct ferry_soa_config *cfg = p->cfg;
 	char msg[FERRY_RULES_ERR_MAX];
 	struct ferry_rule r;
@@ -606,7 +543,7 @@ static int set_rule(struct soa_parse *p, const char *v)
 	return 0;
 }
 
-static const struct key_def rules_keys[] = {
+static const struct ferry_ini_key rules_keys[] = {
 	{ .name = "file", .set = set_rules_file },
 	{ .name = "rule", .set = set_rule, .repeat = true },
 	{ .name = NULL },
@@ -614,8 +551,10 @@ static const struct key_def rules_keys[] = {
 
 /* ---- [snat-pool NAME] --------------------------------------------------------- */
 
-static int set_pool_zone(struct soa_parse *p, const char *v)
+static int set_pool_zone(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	return set_zone(p, v, &p->pool->zone);
 }
 
@@ -642,14 +581,17 @@ static int pool_range(struct soa_parse *p, char *tok, void *obj)
 	return 0;
 }
 
-static int set_pool_addresses(struct soa_parse *p, const char *v)
+static int set_pool_addresses(struct ferry_ini *ini, char *v)
 {
-	return split_list(p, v, p->pool, pool_range);
+	struct soa_parse *p = ini->parser;
+
+	return for_each_item(p, v, p->pool, pool_range);
 }
 
 /* PORT or PORT-PORT */
-static int set_pool_ports(struct soa_parse *p, const char *v)
+static int set_pool_ports(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
 	struct ferry_soa_pool *pool = p->pool;
 	char buf[16], *dash;
 
@@ -667,7 +609,7 @@ static int set_pool_ports(struct soa_parse *p, const char *v)
 	return 0;
 }
 
-static const struct key_def pool_keys[] = {
+static const struct ferry_ini_key pool_keys[] = {
 	{ .name = "zone", .set = set_pool_zone, .required = true },
 	{ .name = "addresses", .set = set_pool_addresses, .required = true },
 	{ .name = "ports", .set = set_pool_ports },
@@ -678,13 +620,17 @@ static const struct key_def pool_keys[] = {
 
 /* ---- [forward NAME] ----------------------------------------------------------- */
 
-static int set_fwd_zone(struct soa_parse *p, const char *v)
+static int set_fwd_zone(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	return set_zone(p, v, &p->fwd->zone);
 }
 
-static int set_fwd_proto(struct soa_parse *p, const char *v)
+static int set_fwd_proto(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	if (!strcmp(v, "tcp"))
 		p->fwd->proto = IPPROTO_TCP;
 	else if (!strcmp(v, "udp"))
@@ -694,8 +640,10 @@ static int set_fwd_proto(struct soa_parse *p, const char *v)
 	return 0;
 }
 
-static int set_fwd_external(struct soa_parse *p, const char *v)
+static int set_fwd_external(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	return parse_endpoint(p, v, &p->fwd->external);
 }
 
@@ -719,12 +667,14 @@ static int fwd_target(struct soa_parse *p, char *tok, void *obj)
 	return 0;
 }
 
-static int set_fwd_internal(struct soa_parse *p, const char *v)
+static int set_fwd_internal(struct ferry_ini *ini, char *v)
 {
-	return split_list(p, v, p->fwd, fwd_target);
+	struct soa_parse *p = ini->parser;
+
+	return for_each_item(p, v, p->fwd, fwd_target);
 }
 
-static const struct key_def fwd_keys[] = {
+static const struct ferry_ini_key fwd_keys[] = {
 	{ .name = "zone", .set = set_fwd_zone, .required = true },
 	{ .name = "proto", .set = set_fwd_proto, .required = true },
 	{ .name = "external", .set = set_fwd_external, .required = true },
@@ -736,8 +686,10 @@ static const struct key_def fwd_keys[] = {
 
 /* ---- [vm NAME] ------------------------------------------------------------------- */
 
-static int set_vm_zone(struct soa_parse *p, const char *v)
+static int set_vm_zone(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	return set_zone(p, v, &p->vm->zone);
 }
 
@@ -761,26 +713,32 @@ static int vm_address(struct soa_parse *p, char *tok, void *obj)
 	return 0;
 }
 
-static int set_vm_addresses(struct soa_parse *p, const char *v)
+static int set_vm_addresses(struct ferry_ini *ini, char *v)
 {
-	return split_list(p, v, p->vm, vm_address);
+	struct soa_parse *p = ini->parser;
+
+	return for_each_item(p, v, p->vm, vm_address);
 }
 
-static int set_vm_max_flows(struct soa_parse *p, const char *v)
+static int set_vm_max_flows(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
+
 	return ferry_ini_u32(&p->ini, v, 1, FERRY_VM_FLOWS_MAX, &p->vm->max_flows);
 }
 
-static const struct key_def vm_keys[] = {
+static const struct ferry_ini_key vm_keys[] = {
 	{ .name = "zone", .set = set_vm_zone, .required = true },
 	{ .name = "addresses", .set = set_vm_addresses, .required = true },
 	{ .name = "max_flows", .set = set_vm_max_flows },
 	{ .name = NULL },
 };
+#define VM_KEY_ADDRESSES	1
 
 /* A VM address in a zone belongs to one VM. */
-static int end_vm(struct soa_parse *p)
+static int end_vm(struct ferry_ini *ini)
 {
+	struct soa_parse *p = ini->parser;
 	const struct ferry_soa_config *cfg = p->cfg;
 	const struct ferry_soa_vm *vm = p->vm, *o;
 	__u32 i, j;
@@ -792,28 +750,25 @@ static int end_vm(struct soa_parse *p)
 			for (j = 0; j < o->naddrs; j++)
 				if (vm->addrs[i].family == o->addrs[j].family &&
 				    !memcmp(vm->addrs[i].addr, o->addrs[j].addr, 16))
-					return ferry_ini_line_err(&p->ini, p->key_line[1],
+					return ferry_ini_line_err(&p->ini, p->ini.key_line[VM_KEY_ADDRESSES],
 						"[%s] addresses: address %u is vm '%s''s already",
-						p->sec_text, i + 1, o->name);
+						p->ini.section, i + 1, o->name);
 	}
 	return 0;
 }
 
 /* ---- [security] ----------------------------------------------------------------- */
 
-static int set_identity_key(struct soa_parse *p, const char *v)
+static int set_som_address(struct ferry_ini *ini, char *v)
 {
-	return ferry_ini_path(&p->ini, v, p->cfg->identity_key,
-			sizeof(p->cfg->identity_key));
-}
+	struct soa_parse *p = ini->parser;
 
-static int set_som_address(struct soa_parse *p, const char *v)
-{
 	return parse_endpoint(p, v, &p->cfg->som);
 }
 
-static int set_som_public_key(struct soa_parse *p, const char *v)
+static int set_som_public_key(struct ferry_ini *ini, char *v)
 {
+	struct soa_parse *p = ini->parser;
 	unsigned char bin[LINE_MAX_LEN];
 	size_t n;
 
@@ -827,57 +782,45 @@ static int set_som_public_key(struct soa_parse *p, const char *v)
 	return 0;
 }
 
-static const struct key_def security_keys[] = {
-	{ .name = "identity_key", .set = set_identity_key, .required = true },
+static const struct ferry_ini_key security_keys[] = {
+	{ .name = "identity_key", .set = ferry_ini_set_path, .data = PATH(identity_key),
+	  .required = true },
 	{ .name = "som_address", .set = set_som_address, .required = true },
 	{ .name = "som_public_key", .set = set_som_public_key, .required = true },
 	{ .name = NULL },
 };
 
-static const struct sec_def sections[SEC_MAX] = {
-	[SEC_AGENT] = { "agent", false, agent_keys },
-	[SEC_TABLE] = { "table", false, table_keys },
-	[SEC_TIMEOUTS] = { "timeouts", false, NULL },
-	[SEC_INTERFACE] = { "interface", true, iface_keys },
-	[SEC_RULES] = { "rules", false, rules_keys },
-	[SEC_POOL] = { "snat-pool", true, pool_keys },
-	[SEC_FORWARD] = { "forward", true, fwd_keys },
-	[SEC_SECURITY] = { "security", false, security_keys },
-	[SEC_VM] = { "vm", true, vm_keys },
-};
+/* ---- sections ------------------------------------------------------------- */
 
-/* ---- sections -------------------------------------------------------------- */
-
-static int check_required(struct soa_parse *p)
+static int end_iface(struct ferry_ini *ini)
 {
-	const struct key_def *k;
-	unsigned int i;
-
-	for (i = 0, k = p->sec->keys; k && k->name; k++, i++)
-		if (k->required && !p->key_line[i])
-			return ferry_ini_line_err(&p->ini, p->sec_line, "[%s] missing key '%s'",
-					p->sec_text, k->name);
-	return 0;
-}
-
-static int end_interface(struct soa_parse *p)
-{
-	__u32 line = p->key_line[IFACE_KEY_XDP_MODE];
+	struct soa_parse *p = ini->parser;
+	__u32 line = p->ini.key_line[IFACE_KEY_XDP_MODE];
 
 	if (line && p->iface->hook != FERRY_SOA_HOOK_XDP)
 		return ferry_ini_line_err(&p->ini, line, "[%s] xdp_mode: only with hook = xdp",
-				p->sec_text);
+				p->ini.section);
+	return 0;
+}
+
+static int end_rules(struct ferry_ini *ini)
+{
+	struct soa_parse *p = ini->parser;
+
+	if (!p->cfg->rules_file[0] && !p->cfg->nrules)
+		return ferry_ini_line_err(&p->ini, p->ini.sec_line, "[rules] missing key 'file' or 'rule'");
 	return 0;
 }
 
 /* Pools overlap when an address and a port could be handed out by both. */
-static int end_pool(struct soa_parse *p)
+static int end_pool(struct ferry_ini *ini)
 {
+	struct soa_parse *p = ini->parser;
 	struct ferry_soa_pool *pool = p->pool, *o;
 	char a[2 * INET6_ADDRSTRLEN + 2], b[2 * INET6_ADDRSTRLEN + 2];
 	__u32 i, j, k;
 
-	if (!p->key_line[POOL_KEY_PORTS]) {
+	if (!p->ini.key_line[POOL_KEY_PORTS]) {
 		pool->port_lo = 1024;
 		pool->port_hi = 65535;
 	}
@@ -890,307 +833,113 @@ static int end_pool(struct soa_parse *p)
 					continue;
 				range_format(&pool->ranges[i], a, sizeof(a));
 				range_format(&o->ranges[j], b, sizeof(b));
-				k = p->key_line[POOL_KEY_ADDRESSES];
+				k = p->ini.key_line[POOL_KEY_ADDRESSES];
 				return ferry_ini_line_err(&p->ini, k, "[%s] addresses: %s overlaps pool '%s' (%s)",
-						p->sec_text, a, o->name, b);
+						p->ini.section, a, o->name, b);
 			}
 		}
 	}
 	return 0;
 }
 
-static int end_forward(struct soa_parse *p)
+static int end_fwd(struct ferry_ini *ini)
 {
+	struct soa_parse *p = ini->parser;
 	struct ferry_soa_forward *fwd = p->fwd, *o;
 	char ext[INET6_ADDRSTRLEN + 8];
 
-	p->ext_line[fwd - p->cfg->forwards] = p->key_line[FWD_KEY_EXTERNAL];
+	p->ext_line[fwd - p->cfg->forwards] = p->ini.key_line[FWD_KEY_EXTERNAL];
 	endpoint_format(&fwd->external, ext, sizeof(ext));
 	if (fwd->targets[0].family != fwd->external.family)
-		return ferry_ini_line_err(&p->ini, p->key_line[FWD_KEY_INTERNAL],
+		return ferry_ini_line_err(&p->ini, p->ini.key_line[FWD_KEY_INTERNAL],
 				"[%s] internal: not of the family of external %s",
-				p->sec_text, ext);
+				p->ini.section, ext);
 	for (o = p->cfg->forwards; o < fwd; o++)
 		if (o->zone == fwd->zone && o->proto == fwd->proto &&
 		    endpoint_equal(&o->external, &fwd->external))
-			return ferry_ini_line_err(&p->ini, p->key_line[FWD_KEY_EXTERNAL],
+			return ferry_ini_line_err(&p->ini, p->ini.key_line[FWD_KEY_EXTERNAL],
 					"[%s] external: %s is forward '%s''s already",
-					p->sec_text, ext, o->name);
+					p->ini.section, ext, o->name);
 	return 0;
 }
 
-static int end_section(struct soa_parse *p)
+static int end_security(struct ferry_ini *ini)
 {
-	if (p->kind == SEC_NONE || check_required(p))
-		return p->ini.ret;
-	switch (p->kind) {
-	case SEC_INTERFACE:
-		return end_interface(p);
-	case SEC_RULES:
-		if (!p->cfg->rules_file[0] && !p->cfg->nrules)
-			return ferry_ini_line_err(&p->ini, p->sec_line, "[rules] missing key 'file' or 'rule'");
-		return 0;
-	case SEC_POOL:
-		return end_pool(p);
-	case SEC_FORWARD:
-		return end_forward(p);
-	case SEC_SECURITY:
-		p->cfg->has_security = true;
-		return 0;
-	case SEC_VM:
-		return end_vm(p);
-	default:
-		return 0;
-	}
+	struct soa_parse *p = ini->parser;
+
+	p->cfg->has_security = true;
+	return 0;
 }
 
-static int begin_named(struct soa_parse *p, const char *name)
+/* A named section begins: the next element of its array in the config. */
+static int begin_named(struct ferry_ini *ini, unsigned int sec, const char *name)
 {
-	struct ferry_soa_config *cfg = p->cfg;
-	__u32 i, n, max;
-	const char *what;
+	struct soa_parse *p = ini->parser;
+	struct ferry_soa_config *c = p->cfg;
 
-	if (p->kind == SEC_INTERFACE) {
-		n = cfg->nifaces, max = FERRY_SOA_IFACES_MAX, what = "interfaces";
-		if (!ferry_ini_ifname_ok(name))
-			return ferry_ini_err(&p->ini, "[%s] bad interface name '%s'",
-					p->sec_text, name);
-		for (i = 0; i < n; i++)
-			if (!strcmp(cfg->ifaces[i].name, name))
-				goto duplicate;
-	} else {
-		if (p->kind == SEC_POOL)
-			n = cfg->npools, max = FERRY_SOA_POOLS_MAX, what = "pools";
-		else if (p->kind == SEC_VM)
-			n = cfg->nvms, max = FERRY_SOA_VMS_MAX, what = "VMs";
-		else
-			n = cfg->nforwards, max = FERRY_SOA_FORWARDS_MAX, what = "forwards";
-		if (!ferry_ini_name_ok(name, FERRY_SOA_NAME_MAX))
-			return ferry_ini_err(&p->ini, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
-					p->sec_text, name);
-		for (i = 0; i < n; i++)
-			if (!strcmp(p->kind == SEC_POOL ? cfg->pools[i].name :
-				    p->kind == SEC_VM ? cfg->vms[i].name :
-				    cfg->forwards[i].name, name))
-				goto duplicate;
-	}
-	if (n == max)
-		return ferry_ini_err(&p->ini, "[%s] too many %s (at most %u)",
-				p->sec_text, what, max);
-	if (p->kind == SEC_INTERFACE) {
-		p->iface = &cfg->ifaces[cfg->nifaces++];
+	switch (sec) {
+	case SEC_INTERFACE:
+		p->iface = &c->ifaces[c->nifaces++];
 		strcpy(p->iface->name, name);
 		p->iface->line = p->ini.line;
-	} else if (p->kind == SEC_POOL) {
-		p->pool = &cfg->pools[cfg->npools++];
+		break;
+	case SEC_POOL:
+		p->pool = &c->pools[c->npools++];
 		strcpy(p->pool->name, name);
 		p->pool->line = p->ini.line;
-	} else if (p->kind == SEC_VM) {
-		p->vm = &cfg->vms[cfg->nvms++];
-		strcpy(p->vm->name, name);
-		p->vm->line = p->ini.line;
-	} else {
-		p->fwd = &cfg->forwards[cfg->nforwards++];
+		break;
+	case SEC_FORWARD:
+		p->fwd = &c->forwards[c->nforwards++];
 		strcpy(p->fwd->name, name);
 		p->fwd->line = p->ini.line;
+		break;
+	default:
+		p->vm = &c->vms[c->nvms++];
+		strcpy(p->vm->name, name);
+		p->vm->line = p->ini.line;
 	}
 	return 0;
-duplicate:
-	return ferry_ini_err(&p->ini, "duplicate section [%s] (first at line %u)",
-			p->sec_text, p->kind == SEC_INTERFACE ? cfg->ifaces[i].line :
-			p->kind == SEC_POOL ? cfg->pools[i].line :
-			p->kind == SEC_VM ? cfg->vms[i].line :
-			cfg->forwards[i].line);
 }
 
-/* inner: what is between the brackets: "TYPE" or "TYPE NAME". */
-static int begin_section(struct soa_parse *p, char *inner)
-{
-	char *type, *name, *extra, *save;
-	enum sec_kind k;
+static const struct ferry_ini_section sections[SEC_MAX] = {
+	[SEC_AGENT] = { .name = "agent", .keys = agent_keys },
+	[SEC_TABLE] = { .name = "table", .keys = table_keys },
+	[SEC_TIMEOUTS] = { .name = "timeouts", .keys = timeout_keys, .nocase = true },
+	[SEC_INTERFACE] = { .name = "interface", .keys = iface_keys, .end = end_iface,
+			    .named = true, .ifname = true, .max = FERRY_SOA_IFACES_MAX,
+			    .many = "interfaces" },
+	[SEC_RULES] = { .name = "rules", .keys = rules_keys, .end = end_rules },
+	[SEC_POOL] = { .name = "snat-pool", .keys = pool_keys, .end = end_pool,
+		       .named = true, .max = FERRY_SOA_POOLS_MAX, .many = "pools" },
+	[SEC_FORWARD] = { .name = "forward", .keys = fwd_keys, .end = end_fwd,
+			  .named = true, .max = FERRY_SOA_FORWARDS_MAX, .many = "forwards" },
+	[SEC_SECURITY] = { .name = "security", .keys = security_keys, .end = end_security },
+	[SEC_VM] = { .name = "vm", .keys = vm_keys, .end = end_vm,
+		     .named = true, .max = FERRY_SOA_VMS_MAX, .many = "VMs" },
+};
 
-	if (end_section(p))
-		return p->ini.ret;
-	p->kind = SEC_NONE;
-	memset(p->key_line, 0, sizeof(p->key_line));
-	type = strtok_r(inner, " \t", &save);
-	name = type ? strtok_r(NULL, " \t", &save) : NULL;
-	extra = name ? strtok_r(NULL, " \t", &save) : NULL;
-	if (!type)
-		return ferry_ini_err(&p->ini, "empty section name []");
-	for (k = SEC_AGENT; k < SEC_MAX; k++)
-		if (!strcmp(type, sections[k].name))
-			break;
-	if (k == SEC_MAX)
-		return ferry_ini_err(&p->ini, "unknown section [%s] (known: agent, table, timeouts, interface NAME, rules, snat-pool NAME, forward NAME, security, vm NAME)",
-				type);
-	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
-		 name ? " " : "", name ? name : "");
-	if (extra)
-		return ferry_ini_err(&p->ini, "[%s %s %s]: too many words in a section name",
-				type, name, extra);
-	if (sections[k].named && !name)
-		return ferry_ini_err(&p->ini, "section [%s] needs a name: [%s NAME]",
-				type, type);
-	if (!sections[k].named && name)
-		return ferry_ini_err(&p->ini, "section [%s] takes no name, not '%s'",
-				type, name);
-	p->kind = k;
-	p->sec = &sections[k];
-	p->sec_line = p->ini.line;
-	if (sections[k].named)
-		return begin_named(p, name);
-	if (p->single_line[k])
-		return ferry_ini_err(&p->ini, "duplicate section [%s] (first at line %u)",
-				type, p->single_line[k]);
-	p->single_line[k] = p->ini.line;
-	return 0;
-}
+static const struct ferry_ini_format format = {
+	.secs = sections,
+	.nsecs = SEC_MAX,
+	.line_max = LINE_MAX_LEN,
+	.begin = begin_named,
+};
 
-/* A line that is a section header: check it and begin the section. */
-static int header_line(struct soa_parse *p, const char *line)
-{
-	const char *s = line + strspn(line, " \t"), *end;
-	char inner[LINE_MAX_LEN];
-
-	if (*s != '[')
-		return 0;
-	end = strchr(s, ']');
-	if (!end)
-		return ferry_ini_err(&p->ini, "section header without ']'");
-	if (end[1 + strspn(end + 1, " \t\r\n")])
-		return ferry_ini_err(&p->ini, "text after the section header");
-	memcpy(p->sec_raw, s + 1, (size_t)(end - s - 1));
-	p->sec_raw[end - s - 1] = '\0';
-	strcpy(inner, p->sec_raw);
-	return begin_section(p, inner);
-}
-
-static int peek(void *parser, const char *line)
-{
-	return header_line(parser, line);
-}
-
-/* ---- keys ---------------------------------------------------------------------- */
-
-/* Index of key in the current section's table (a state for [timeouts]). */
-static int key_index(struct soa_parse *p, const char *key)
-{
-	const struct key_def *k;
-	int state;
-
-	if (p->kind == SEC_TIMEOUTS) {
-		state = ferry_state_parse(key);
-		return state > FERRY_CT_NONE ? state : -1;
-	}
-	if (p->kind == SEC_INTERFACE && !strncmp(key, "vlan.", 5))
-		return IFACE_KEY_VLAN;
-	for (k = p->sec->keys; k->name; k++)
-		if (!strcmp(k->name, key))
-			return (int)(k - p->sec->keys);
-	return -1;
-}
-
-static const char *key_name(struct soa_parse *p, unsigned int i, char *buf,
-			    size_t size)
-{
-	const char *s;
-	size_t j;
-
-	if (p->kind != SEC_TIMEOUTS)
-		return p->sec->keys[i].name;
-	s = ferry_state_name(i);
-	for (j = 0; s[j] && j + 1 < size; j++)
-		buf[j] = (char)lower(s[j]);
-	buf[j] = '\0';
-	return buf;
-}
-
-static int unknown_key(struct soa_parse *p, const char *key)
-{
-	unsigned int i, n, d, best = UINT_MAX;
-	char buf[FERRY_SOA_NAME_MAX], hint[FERRY_SOA_NAME_MAX + 32] = "";
-	const char *name;
-
-	if (p->kind == SEC_TIMEOUTS)
-		n = FERRY_CT_STATE_MAX;
-	else
-		for (n = 0; p->sec->keys[n].name; n++)
-			;
-	for (i = p->kind == SEC_TIMEOUTS ? 1 : 0; i < n; i++) {
-		name = key_name(p, i, buf, sizeof(buf));
-		d = distance(key, name);
-		if (d < best && d <= 2 && d < strlen(key)) {
-			best = d;
-			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", name);
-		}
-	}
-	return ferry_ini_err(&p->ini, "[%s] unknown key '%s'%s", p->sec_text, key,
-			hint);
-}
-
-static int handler(void *user, const char *section, const char *key,
-		   const char *value)
-{
-	struct soa_parse *p = user;
-	const struct key_def *def;
-	int i;
-
-	if (p->kind == SEC_NONE) {
-		ferry_ini_err(&p->ini, "key '%s' outside any section", key);
-		return 0;
-	}
-	if (strcmp(section, p->sec_raw)) {	/* reader and inih disagree */
-		ferry_ini_err(&p->ini, "internal error: section '%s' is not '%s'",
-			 section, p->sec_raw);
-		return 0;
-	}
-	i = key_index(p, key);
-	if (i < 0) {
-		unknown_key(p, key);
-		return 0;
-	}
-	def = p->kind == SEC_TIMEOUTS ? NULL : &p->sec->keys[i];
-	if (p->key_line[i] && !(def && def->repeat)) {
-		ferry_ini_err(&p->ini, "[%s] duplicate key '%s' (first at line %u)",
-			 p->sec_text, key, p->key_line[i]);
-		return 0;
-	}
-	p->key_line[i] = p->ini.line;
-	p->ini.key = key;
-	if (!*value)
-		ferry_ini_key_err(&p->ini, "empty value");
-	else if (def)
-		def->set(p, value);
-	else
-		set_timeout(p, value);
-	return !p->ini.ret;
-}
-
-/* ini_reader: one line of p->ini.text per call, counted; headers noted. */
 /* ---- the whole file ------------------------------------------------------------- */
 
 static int end_of_file(struct soa_parse *p)
 {
 	struct ferry_soa_config *cfg = p->cfg;
-	static const enum sec_kind required[] = { SEC_AGENT, SEC_RULES };
-	__u32 line = p->ini.line ? p->ini.line : 1;
-	unsigned int i;
 	int len;
 
-	if (end_section(p))
+	if (ferry_ini_need(&p->ini, SEC_AGENT) || ferry_ini_need(&p->ini, SEC_RULES) ||
+	    ferry_ini_need(&p->ini, SEC_INTERFACE))
 		return p->ini.ret;
-	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (!p->single_line[required[i]])
-			return ferry_ini_line_err(&p->ini, line, "end of file: missing section [%s]",
-					sections[required[i]].name);
-	if (!cfg->nifaces)
-		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [interface NAME]");
 	if (!cfg->control_socket[0]) {
 		len = snprintf(cfg->control_socket, sizeof(cfg->control_socket),
 			       "/run/ferry/%s.sock", cfg->instance);
 		if (len < 0 || (size_t)len >= sizeof(cfg->control_socket))
-			return ferry_ini_line_err(&p->ini, p->single_line[SEC_AGENT],
+			return ferry_ini_line_err(&p->ini, p->ini.first[SEC_AGENT],
 					"[agent] control_socket: default too long");
 	}
 	return 0;
@@ -1231,10 +980,7 @@ static int parse_all(struct soa_parse *p)
 {
 	int ret;
 
-	p->ini.peek = peek;
-	p->ini.parser = p;
-	p->ini.section = p->sec_text;
-	ret = ferry_ini_parse(&p->ini, handler, p, LINE_MAX_LEN);
+	ret = ferry_ini_parse(&p->ini, &format, p);
 	if (ret)
 		return ret;
 	if (end_of_file(p))
@@ -1264,6 +1010,7 @@ int ferry_soa_config_parse(const char *text, const char *name,
 		ret = ferry_ini_oom(&p->ini);
 		goto out_free_parse;
 	}
+	p->ini.obj = p->cfg;
 	ferry_config_defaults(&p->cfg->dp);
 	p->cfg->gc_interval = FERRY_SOA_GC_DEFAULT;
 	ret = parse_all(p);
