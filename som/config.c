@@ -36,7 +36,7 @@
 /* A.B.C.D:PORT or [IPV6]:PORT */
 static int set_listen(struct ferry_ini *ini, char *v)
 {
-	struct som_config *cfg = ini->obj;
+	struct som_config *cfg = ini->cfg;
 	struct sockaddr_in6 *s6;
 	struct sockaddr_in *s4;
 	char buf[INET6_ADDRSTRLEN + 8], *host = buf, *port;
@@ -158,7 +158,7 @@ int som_config_parse(const char *text, const char *name, struct som_config *cfg,
 		     char *err, size_t errlen)
 {
 	struct ferry_ini ini = {
-		.name = name, .text = text, .err = err, .errlen = errlen, .obj = cfg,
+		.name = name, .text = text, .err = err, .errlen = errlen, .cfg = cfg,
 	};
 	int ret;
 

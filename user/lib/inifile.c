@@ -88,6 +88,27 @@ static int unknown_key(struct ferry_ini *ini, const char *key)
 			     hint);
 }
 
+/* Each element of a comma-separated list in ini->value. */
+static int set_list(struct ferry_ini *ini, const struct ferry_ini_key *k)
+{
+	char *tok, *next, *end;
+
+	for (tok = ini->value; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		tok += strspn(tok, " \t");
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!*tok)
+			return ferry_ini_key_err(ini, "empty element in the list");
+		if (k->set(ini, tok))
+			return ini->ret;
+	}
+	return 0;
+}
+
 /* inih's handler: one key of the current section. */
 static int handler(void *user, const char *section, const char *key,
 		   const char *value)
@@ -114,7 +135,10 @@ static int handler(void *user, const char *section, const char *key,
 	if (!*value)
 		return !ferry_ini_key_err(ini, "empty value");
 	snprintf(ini->value, sizeof(ini->value), "%s", value);
-	k->set(ini, ini->value);
+	if (k->list)
+		set_list(ini, k);
+	else
+		k->set(ini, ini->value);
 	return !ini->ret;
 }
 
@@ -223,6 +247,7 @@ static int begin_section(struct ferry_ini *ini, char *inner)
 		return ferry_ini_err(ini, "duplicate section [%s] (first at line %u)",
 				     type, ini->first[s]);
 	ini->sec = sec;
+	ini->obj = ini->cfg;
 	ini->sec_line = ini->line;
 	if (sec->named && add_name(ini, s, name))
 		return ini->ret;

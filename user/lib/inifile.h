@@ -40,6 +40,9 @@ struct ferry_ini_key {
 	const void *data;	/* for set(), as ini->def->data */
 	bool required;
 	bool repeat;		/* may stand more than once in a section */
+	/* A comma-separated list: set() gets each element, without the blanks
+	 * around it; an empty one is an error. */
+	bool list;
 };
 
 /*
@@ -63,20 +66,24 @@ struct ferry_ini_format {
 	const struct ferry_ini_section *secs;
 	unsigned int nsecs;
 	int line_max;		/* characters, at most FERRY_INI_LINE_MAX */
-	/* A named section secs[sec] begins, its header checked. */
+	/*
+	 * A named section secs[sec] begins, its header checked: the object its
+	 * keys fill goes in ini->obj (else they fill ini->cfg).
+	 */
 	int (*begin)(struct ferry_ini *ini, unsigned int sec, const char *name);
 };
 
 /*
  * For ferry_ini_set_u32() and ferry_ini_set_path() as a key's set(): where
- * in ini->obj the value goes, and its range (a number) or size (a path).
+ * in ini->obj, the object of the current section, the value goes, and its
+ * range (a number) or size (a path).
  */
 struct ferry_ini_field {
 	size_t off;
 	__u32 min, max;
 };
 
-/* The data of such a key: field f of T, ini->obj's type. */
+/* The data of such a key: field f of T, the type of the section's object. */
 #define FERRY_INI_U32(T, f, lo, hi) \
 	(&(const struct ferry_ini_field){ offsetof(T, f), (lo), (hi) })
 #define FERRY_INI_PATH(T, f) \
@@ -90,7 +97,7 @@ struct ferry_ini {
 	const char *text;	/* what inih reads */
 	char *err;
 	size_t errlen;
-	void *obj;		/* what ferry_ini_field keys fill */
+	void *cfg;		/* what the keys of unnamed sections fill */
 	/* the reader's */
 	size_t pos;
 	__u32 line;		/* of the line last read */
@@ -99,6 +106,7 @@ struct ferry_ini {
 	const struct ferry_ini_format *fmt;
 	void *parser;
 	const struct ferry_ini_section *sec;	/* the current section, or NULL */
+	void *obj;				/* what its keys fill */
 	char section[FERRY_INI_SECTION_MAX];	/* its text: "interface eth0" */
 	__u32 sec_line;				/* of its header */
 	__u32 key_line[FERRY_INI_KEYS_MAX];	/* of each key; 0: not seen */

@@ -1010,7 +1010,7 @@ int ferry_soa_config_parse(const char *text, const char *name,
 		ret = ferry_ini_oom(&p->ini);
 		goto out_free_parse;
 	}
-	p->ini.obj = p->cfg;
+	p->ini.cfg = p->cfg;
 	ferry_config_defaults(&p->cfg->dp);
 	p->cfg->gc_interval = FERRY_SOA_GC_DEFAULT;
 	ret = parse_all(p);

@@ -522,7 +522,7 @@ int ferry_tde_config_parse(const char *text, const char *name,
 		goto out_free;
 	p->ini.name = name;
 	p->ini.text = text;
-	p->ini.obj = p->cfg;
+	p->ini.cfg = p->cfg;
 	p->ini.err = err;
 	p->ini.errlen = errlen;
 	p->cfg->debounce_ms = FERRY_TDE_DEBOUNCE_DEFAULT;
