@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The SOM's configuration: an INI file read with libinih, checked
- * strictly, every error "FILE:LINE: [section] key: what is wrong".
- * user/lib/inifile.c feeds inih one line at a time and counts lines, since
- * Debian's inih gives the handler no line number.
+ * strictly, every error "FILE:LINE: [section] key: what is wrong". Its
+ * sections and keys are user/lib/inifile.c's table; the values' checks
+ * are here.
  *
  *	[som]
  *	identity_key = /etc/ferry/som.key
@@ -19,8 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,65 +33,18 @@
 #define LINE_MAX_LEN	1024
 #define CONFIG_MAX	(1u << 20)
 
-struct parse {
-	struct ferry_ini ini;	/* file, line, first error */
-	struct som_config *cfg;
-	__u32 seen[32];		/* line of each key of key_defs, 0: not seen */
-	__u32 som_line, limits_line;
-};
-
-struct key_def {
-	const char *section;
-	const char *name;
-	int (*set)(struct parse *p, const struct key_def *k, const char *v);
-	size_t off;		/* in struct som_config */
-	__u32 min, max;		/* numbers */
-	bool repeat;
-};
-
-static int set_path(struct parse *p, const struct key_def *k, const char *v)
-{
-	char *out = (char *)p->cfg + k->off;
-	size_t size = k->max;
-
-	if (v[0] != '/')
-		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not an absolute path",
-				k->section, k->name, v);
-	if (strlen(v) >= size)
-		return ferry_ini_err(&p->ini, "[%s] %s: path longer than %zu characters",
-				k->section, k->name, size - 1);
-	strcpy(out, v);
-	return 0;
-}
-
-static int set_u32(struct parse *p, const struct key_def *k, const char *v)
-{
-	__u32 *out = (__u32 *)((char *)p->cfg + k->off);
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
-
-	if (err == -EINVAL)
-		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not a number",
-				k->section, k->name, v);
-	if (err || n < k->min || n > k->max)
-		return ferry_ini_err(&p->ini, "[%s] %s: %s is out of range (%u..%u)",
-				k->section, k->name, v, k->min, k->max);
-	*out = (__u32)n;
-	return 0;
-}
-
 /* A.B.C.D:PORT or [IPV6]:PORT */
-static int set_listen(struct parse *p, const struct key_def *k, const char *v)
+static int set_listen(struct ferry_ini *ini, char *v)
 {
-	struct som_config *cfg = p->cfg;
+	struct som_config *cfg = ini->cfg;
 	struct sockaddr_in6 *s6;
 	struct sockaddr_in *s4;
 	char buf[INET6_ADDRSTRLEN + 8], *host = buf, *port;
 	__u32 n;
 
 	if (cfg->nlisten == SOM_LISTEN_MAX)
-		return ferry_ini_err(&p->ini, "[%s] %s: more than %d addresses",
-				k->section, k->name, SOM_LISTEN_MAX);
+		return ferry_ini_key_err(ini, "more than %d addresses",
+					 SOM_LISTEN_MAX);
 	if (strlen(v) >= sizeof(buf))
 		goto bad;
 	strcpy(buf, v);
@@ -111,8 +62,8 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 		*port++ = '\0';
 	}
 	if (ferry_parse_u32(port, 65535, &n) || !n)
-		return ferry_ini_err(&p->ini, "[%s] %s: bad port '%s': must be 1-65535",
-				k->section, k->name, port);
+		return ferry_ini_key_err(ini, "bad port '%s': must be 1-65535",
+					 port);
 	s4 = (struct sockaddr_in *)&cfg->listen[cfg->nlisten];
 	s6 = (struct sockaddr_in6 *)&cfg->listen[cfg->nlisten];
 	if (v[0] != '[' && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
@@ -122,86 +73,58 @@ static int set_listen(struct parse *p, const struct key_def *k, const char *v)
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons((__u16)n);
 	} else {
-		return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not an address",
-				k->section, k->name, host);
+		return ferry_ini_key_err(ini, "'%s' is not an address", host);
 	}
 	cfg->nlisten++;
 	return 0;
 bad:
-	return ferry_ini_err(&p->ini, "[%s] %s: '%s' is not ADDR:PORT or [ADDR6]:PORT",
-			k->section, k->name, v);
+	return ferry_ini_key_err(ini, "'%s' is not ADDR:PORT or [ADDR6]:PORT", v);
 }
 
-#define OFF(f)	offsetof(struct som_config, f)
+#define U32(f, lo, hi)	FERRY_INI_U32(struct som_config, f, lo, hi)
+#define PATH(f)		FERRY_INI_PATH(struct som_config, f)
 #define MS_MAX	(24u * 3600 * 1000)
 
-static const struct key_def keys[] = {
-	{ "som", "identity_key", set_path, OFF(identity_key), 0, SOM_PATH_MAX, false },
-	{ "som", "authorized_keys", set_path, OFF(authorized_keys), 0, SOM_PATH_MAX, false },
-	{ "som", "journal", set_path, OFF(journal), 0, SOM_PATH_MAX, false },
-	{ "som", "control_socket", set_path, OFF(control_socket), 0, 108, false },
-	{ "som", "listen", set_listen, 0, 0, 0, true },
-	{ "som", "heartbeat_interval_ms", set_u32, OFF(heartbeat_ms), 100, MS_MAX, false },
-	{ "som", "lost_timeout_ms", set_u32, OFF(lost_ms), 200, MS_MAX, false },
-	{ "limits", "max_connections", set_u32, OFF(max_connections), 1, 65536, false },
-	{ "limits", "max_pending_per_source", set_u32, OFF(max_pending_per_source), 1, 65536, false },
-	{ "limits", "handshakes_per_second", set_u32, OFF(handshakes_per_second), 1, 1000000, false },
-	{ "limits", "frames_per_second", set_u32, OFF(frames_per_second), 1, 1000000, false },
-	{ "limits", "handshake_timeout_ms", set_u32, OFF(handshake_timeout_ms), 10, 600000, false },
-	{ "limits", "max_notifications", set_u32, OFF(max_notifications), 1, 65536, false },
-	{ "migration", "deadline_ms", set_u32, OFF(mig_deadline_ms), 100, MS_MAX, false },
-	{ "migration", "max_migrations", set_u32, OFF(max_migrations), 1, 65536, false },
+static const struct ferry_ini_key som_keys[] = {
+	{ "identity_key", ferry_ini_set_path, .data = PATH(identity_key), .required = true },
+	{ "authorized_keys", ferry_ini_set_path, .data = PATH(authorized_keys), .required = true },
+	{ "journal", ferry_ini_set_path, .data = PATH(journal), .required = true },
+	{ "control_socket", ferry_ini_set_path, .data = PATH(control_socket) },
+	{ "listen", set_listen, .required = true, .repeat = true },
+	{ "heartbeat_interval_ms", ferry_ini_set_u32, .data = U32(heartbeat_ms, 100, MS_MAX) },
+	{ "lost_timeout_ms", ferry_ini_set_u32, .data = U32(lost_ms, 200, MS_MAX) },
+	{ NULL },
 };
 
-#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+static const struct ferry_ini_key limits_keys[] = {
+	{ "max_connections", ferry_ini_set_u32, .data = U32(max_connections, 1, 65536) },
+	{ "max_pending_per_source", ferry_ini_set_u32, .data = U32(max_pending_per_source, 1, 65536) },
+	{ "handshakes_per_second", ferry_ini_set_u32, .data = U32(handshakes_per_second, 1, 1000000) },
+	{ "frames_per_second", ferry_ini_set_u32, .data = U32(frames_per_second, 1, 1000000) },
+	{ "handshake_timeout_ms", ferry_ini_set_u32, .data = U32(handshake_timeout_ms, 10, 600000) },
+	{ "max_notifications", ferry_ini_set_u32, .data = U32(max_notifications, 1, 65536) },
+	{ NULL },
+};
 
-static int handler(void *user, const char *section, const char *name,
-		   const char *value)
-{
-	struct parse *p = user;
-	size_t i;
+static const struct ferry_ini_key migration_keys[] = {
+	{ "deadline_ms", ferry_ini_set_u32, .data = U32(mig_deadline_ms, 100, MS_MAX) },
+	{ "max_migrations", ferry_ini_set_u32, .data = U32(max_migrations, 1, 65536) },
+	{ NULL },
+};
 
-	if (strcmp(section, "som") && strcmp(section, "limits") &&
-	    strcmp(section, "migration"))
-		return !ferry_ini_err(&p->ini, "unknown section [%s] (expected [som], [limits] or [migration])",
-				 section);
-	for (i = 0; i < NKEYS; i++)
-		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
-			break;
-	if (i == NKEYS)
-		return !ferry_ini_err(&p->ini, "[%s] unknown key '%s'", section, name);
-	if (p->seen[i] && !keys[i].repeat)
-		return !ferry_ini_err(&p->ini, "[%s] %s: repeated (first on line %u)",
-				 section, name, p->seen[i]);
-	p->seen[i] = p->ini.line;
-	return !keys[i].set(p, &keys[i], value);
-}
+enum { SEC_SOM, SEC_LIMITS, SEC_MIGRATION, SEC_MAX };
 
-/* Notes section headers: a repeated one is an error. */
-static int header(struct parse *p, const char *line)
-{
-	__u32 *at;
+static const struct ferry_ini_section sections[SEC_MAX] = {
+	[SEC_SOM] = { .name = "som", .keys = som_keys },
+	[SEC_LIMITS] = { .name = "limits", .keys = limits_keys },
+	[SEC_MIGRATION] = { .name = "migration", .keys = migration_keys },
+};
 
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (*line != '[')
-		return 0;
-	if (!strncmp(line, "[som]", 5))
-		at = &p->som_line;
-	else if (!strncmp(line, "[limits]", 8))
-		at = &p->limits_line;
-	else
-		return 0;	/* the handler names it, if it has keys */
-	if (*at)
-		return ferry_ini_err(&p->ini, "section repeated (first on line %u)", *at);
-	*at = p->ini.line;
-	return 0;
-}
-
-static int peek(void *parser, const char *line)
-{
-	return header(parser, line);
-}
+static const struct ferry_ini_format format = {
+	.secs = sections,
+	.nsecs = SEC_MAX,
+	.line_max = LINE_MAX_LEN,
+};
 
 static void defaults(struct som_config *cfg)
 {
@@ -219,44 +142,29 @@ static void defaults(struct som_config *cfg)
 	cfg->max_migrations = 256;
 }
 
-static int end_of_file(struct parse *p)
+static int end_of_file(struct ferry_ini *ini, const struct som_config *cfg)
 {
-	static const char *const required[] = {
-		"identity_key", "authorized_keys", "journal", "listen",
-	};
-	__u32 line = p->ini.line ? p->ini.line : 1;
-	size_t i, j;
+	__u32 line = ini->line ? ini->line : 1;
 
-	if (!p->som_line)
-		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [som]");
-	for (j = 0; j < sizeof(required) / sizeof(required[0]); j++) {
-		for (i = 0; i < NKEYS; i++)
-			if (!strcmp(keys[i].name, required[j]))
-				break;
-		if (!p->seen[i])
-			return ferry_ini_line_err(&p->ini, line, "end of file: [som] %s is required",
-					required[j]);
-	}
-	if (p->cfg->lost_ms <= p->cfg->heartbeat_ms)
-		return ferry_ini_line_err(&p->ini, line, "[som] lost_timeout_ms (%u) must exceed heartbeat_interval_ms (%u)",
-				p->cfg->lost_ms, p->cfg->heartbeat_ms);
+	if (ferry_ini_need(ini, SEC_SOM))
+		return ini->ret;
+	if (cfg->lost_ms <= cfg->heartbeat_ms)
+		return ferry_ini_line_err(ini, line, "[som] lost_timeout_ms (%u) must exceed heartbeat_interval_ms (%u)",
+				cfg->lost_ms, cfg->heartbeat_ms);
 	return 0;
 }
 
 int som_config_parse(const char *text, const char *name, struct som_config *cfg,
 		     char *err, size_t errlen)
 {
-	struct parse p = {
-		.ini = { .name = name, .text = text, .err = err, .errlen = errlen,
-			 .peek = peek },
-		.cfg = cfg,
+	struct ferry_ini ini = {
+		.name = name, .text = text, .err = err, .errlen = errlen, .cfg = cfg,
 	};
 	int ret;
 
 	defaults(cfg);
-	p.ini.parser = &p;
-	ret = ferry_ini_parse(&p.ini, handler, &p, LINE_MAX_LEN);
-	return ret ?: end_of_file(&p);
+	ret = ferry_ini_parse(&ini, &format, NULL);
+	return ret ?: end_of_file(&ini, cfg);
 }
 
 int som_config_read(const char *path, struct som_config *cfg, char *err,

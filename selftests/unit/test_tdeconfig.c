@@ -177,6 +177,7 @@ static const struct bad bad[] = {
 	  "tde.conf:2: [tde] debounce_ms: '2x' is not a number" },
 	{ "[tde]\ndebounce = 1\n" BASE,
 	  "tde.conf:2: [tde] unknown key 'debounce'" },
+	{ "[watch w]\nnetnss = n\n", "tde.conf:2: [watch w] unknown key 'netnss' (did you mean 'netns'?)" },
 	{ "[tde]\n[tde]\n" BASE,
 	  "tde.conf:2: duplicate section [tde] (first at line 1)" },
 	{ "[tde x]\n" BASE, "tde.conf:1: section [tde] takes no name, not 'x'" },

@@ -166,13 +166,7 @@ static int plan_timeout(struct load_plan *p, const char *spec)
 
 static int plan_xdp_mode(struct load_plan *p, const char *mode)
 {
-	if (!strcmp(mode, "auto"))
-		p->xdp_mode = FERRY_XDP_AUTO;
-	else if (!strcmp(mode, "native"))
-		p->xdp_mode = FERRY_XDP_NATIVE;
-	else if (!strcmp(mode, "generic"))
-		p->xdp_mode = FERRY_XDP_GENERIC;
-	else
+	if (ferry_xdp_mode_parse(mode, &p->xdp_mode))
 		return refuse("--xdp-mode", mode, "expected auto, native or generic");
 	return 0;
 }

@@ -258,6 +258,19 @@ static int xdp_link(struct ferry_dp *dp, int ifindex, __u32 flags)
 	return fd < 0 ? -errno : fd;
 }
 
+int ferry_xdp_mode_parse(const char *s, enum ferry_xdp_mode *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = FERRY_XDP_AUTO;
+	else if (!strcmp(s, "native"))
+		*mode = FERRY_XDP_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = FERRY_XDP_GENERIC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int ferry_dp_attach_xdp(struct ferry_dp *dp, const char *ifname,
 			enum ferry_xdp_mode mode, enum ferry_xdp_mode *attached)
 {

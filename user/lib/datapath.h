@@ -20,6 +20,9 @@ enum ferry_xdp_mode {
 	FERRY_XDP_GENERIC,
 };
 
+/* "auto", "native" or "generic": 0, or -EINVAL for another word. */
+int ferry_xdp_mode_parse(const char *s, enum ferry_xdp_mode *mode);
+
 enum ferry_tc_dir {
 	FERRY_TC_INGRESS = 0,
 	FERRY_TC_EGRESS,

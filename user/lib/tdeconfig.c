@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The TDE's topology model. As in soaconfig.c, libinih splits the lines
- * and our reader counts them and sees every section header go by (Debian's
- * inih gives the handler no line number and skips sections without keys),
- * so that every error names its line and repeated sections are caught.
+ * The TDE's topology model: its sections and keys as inifile.c's table,
+ * each key's value checked here, and what the whole file must hold.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <ini.h>
 #include "ferry/layout.h"
 #include "identity.h"
 #include "numparse.h"
@@ -20,60 +16,20 @@
 #include "tdeconfig.h"
 
 #define LINE_MAX_LEN	4096
-#define SEC_TEXT_MAX	(FERRY_TDE_NAME_MAX + 16)
-#define KEYS_MAX	8
+#define U32(f, lo, hi)	FERRY_INI_U32(struct ferry_tde_config, f, lo, hi)
+#define PATH(f)		FERRY_INI_PATH(struct ferry_tde_config, f)
 
-enum sec_kind {
-	SEC_NONE = 0,
-	SEC_TDE,
-	SEC_WATCH,
-	SEC_HOST,
-	SEC_VM,
-	SEC_MAX,
-};
-
-struct tde_parse;
-
-struct key_def {
-	const char *name;
-	int (*set)(struct tde_parse *p, char *val);
-	bool required;
-	bool repeat;
-};
-
-struct sec_def {
-	const char *name;
-	bool named;
-	const struct key_def *keys;
-};
+enum { SEC_TDE, SEC_WATCH, SEC_HOST, SEC_VM, SEC_MAX };
 
 struct tde_parse {
-	struct ferry_ini ini;		/* file, line, first error */
+	struct ferry_ini ini;		/* file, line, section, first error */
 	struct ferry_tde_config *cfg;
-	enum sec_kind kind;
-	const struct sec_def *sec;
-	char sec_text[SEC_TEXT_MAX];
-	char sec_raw[LINE_MAX_LEN];
-	__u32 sec_line;
-	__u32 key_line[KEYS_MAX];
-	__u32 tde_line;
 	/* 'interface = WATCH/IF' may name a watch defined later */
 	char (*iface_watch)[FERRY_TDE_HOSTS_MAX][FERRY_TDE_IFACES_MAX][FERRY_TDE_NAME_MAX + 1];
 	__u32 iface_line[FERRY_TDE_HOSTS_MAX][FERRY_TDE_IFACES_MAX];
 };
 
-/* ---- messages -------------------------------------------------------------- */
-
 /* ---- values -------------------------------------------------------------- */
-
-/* As the kernel's dev_valid_name(). */
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
-	       !strpbrk(s, "/: \t");
-}
 
 static char *trim(char *s)
 {
@@ -126,16 +82,51 @@ static bool addr_in(const struct ferry_tde_addr *a,
 
 /* ---- [tde] ------------------------------------------------------------------ */
 
-static int set_debounce(struct tde_parse *p, char *v)
+/* Keys of the link to the SOM: all four or none. */
+static int set_tde_host_id(struct ferry_ini *ini, char *v)
 {
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+	struct tde_parse *p = ini->parser;
 
-	if (err == -EINVAL)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
-	if (err || n > FERRY_TDE_DEBOUNCE_MAX)
-		return ferry_ini_key_err(&p->ini, "%s is out of range (0..%u)", v, FERRY_TDE_DEBOUNCE_MAX);
-	p->cfg->debounce_ms = (__u32)n;
+	if (ferry_parse_u32(v, UINT32_MAX, &p->cfg->host_id) || !p->cfg->host_id)
+		return ferry_ini_key_err(&p->ini, "'%s' is not a host id (1..4294967295)", v);
+	return 0;
+}
+
+/* A.B.C.D:PORT or [IPV6]:PORT */
+static int set_som_address(struct ferry_ini *ini, char *v)
+{
+	struct tde_parse *p = ini->parser;
+	char *port, *host = v;
+	__u32 n;
+
+	if (v[0] == '[') {
+		port = strchr(v, ']');
+		if (!port || port[1] != ':')
+			return ferry_ini_key_err(&p->ini, "'%s' is not [ADDR6]:PORT", v);
+		*port = '\0';
+		port += 2;
+		host++;
+	} else {
+		port = strchr(v, ':');
+		if (!port || strchr(port + 1, ':'))
+			return ferry_ini_key_err(&p->ini, "'%s' is not ADDR:PORT (IPv6: [ADDR6]:PORT)", v);
+		*port++ = '\0';
+	}
+	if (ferry_parse_u32(port, 65535, &n) || !n)
+		return ferry_ini_key_err(&p->ini, "bad port '%s': must be 1-65535", port);
+	if (ferry_tde_parse_addr(host, &p->cfg->som) ||
+	    (v[0] == '[') != (p->cfg->som.family == FERRY_AF_INET6))
+		return ferry_ini_key_err(&p->ini, "'%s' is not an address", host);
+	p->cfg->som_port = (__u16)n;
+	return 0;
+}
+
+static int set_som_public_key(struct ferry_ini *ini, char *v)
+{
+	struct tde_parse *p = ini->parser;
+
+	if (ferry_pubkey_from_base64(v, p->cfg->som_public_key))
+		return ferry_ini_key_err(&p->ini, "not the base64 of a 32-byte Ed25519 public key");
 	return 0;
 }
 
@@ -146,8 +137,9 @@ static struct ferry_tde_watch *cur_watch(struct tde_parse *p)
 	return &p->cfg->watches[p->cfg->nwatches - 1];
 }
 
-static int set_netns(struct tde_parse *p, char *v)
+static int set_netns(struct ferry_ini *ini, char *v)
 {
+	struct tde_parse *p = ini->parser;
 	struct ferry_tde_watch *w = cur_watch(p), *o;
 
 	if (!ferry_ini_name_ok(v, FERRY_TDE_NAME_MAX))
@@ -166,20 +158,18 @@ static struct ferry_tde_host *cur_host(struct tde_parse *p)
 	return &p->cfg->hosts[p->cfg->nhosts - 1];
 }
 
-static int set_host_id(struct tde_parse *p, char *v)
+static int set_host_id(struct ferry_ini *ini, char *v)
 {
+	struct tde_parse *p = ini->parser;
 	struct ferry_tde_host *h = cur_host(p), *o;
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+	__u32 id;
 
-	if (err == -EINVAL)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
-	if (err || n < 1 || n > 0xffffffffull)
-		return ferry_ini_key_err(&p->ini, "%s is out of range (1..4294967295)", v);
+	if (ferry_ini_u32(&p->ini, v, 1, UINT32_MAX, &id))
+		return p->ini.ret;
 	for (o = p->cfg->hosts; o < h; o++)
-		if (o->id == n)
+		if (o->id == id)
 			return ferry_ini_key_err(&p->ini, "%s is the id of host '%s' already", v, o->name);
-	h->id = (__u32)n;
+	h->id = id;
 	return 0;
 }
 
@@ -199,8 +189,10 @@ static int one_gateway(struct tde_parse *p, char *item)
 	return 0;
 }
 
-static int set_gateway(struct tde_parse *p, char *v)
+static int set_gateway(struct ferry_ini *ini, char *v)
 {
+	struct tde_parse *p = ini->parser;
+
 	return each_item(p, v, one_gateway);
 }
 
@@ -241,7 +233,7 @@ static int one_iface(struct tde_parse *p, char *item)
 		if (!ferry_ini_name_ok(watch, FERRY_TDE_NAME_MAX))
 			return ferry_ini_key_err(&p->ini, "bad watch name '%s' in '%s/%s'", watch, watch, ifname);
 	}
-	if (!valid_ifname(ifname))
+	if (!ferry_ini_ifname_ok(ifname))
 		return ferry_ini_key_err(&p->ini, "bad interface name '%s'", ifname);
 	if (iface_clash(p, watch, ifname, &o))
 		return ferry_ini_key_err(&p->ini, "%s%s%s leads to host '%s' already", watch,
@@ -255,8 +247,10 @@ static int one_iface(struct tde_parse *p, char *item)
 	return 0;
 }
 
-static int set_iface(struct tde_parse *p, char *v)
+static int set_iface(struct ferry_ini *ini, char *v)
 {
+	struct tde_parse *p = ini->parser;
+
 	return each_item(p, v, one_iface);
 }
 
@@ -267,17 +261,11 @@ static struct ferry_tde_vm *cur_vm(struct tde_parse *p)
 	return &p->cfg->vms[p->cfg->nvms - 1];
 }
 
-static int set_zone(struct tde_parse *p, char *v)
+static int set_zone(struct ferry_ini *ini, char *v)
 {
-	__u64 n;
-	int err = ferry_parse_u64(v, UINT64_MAX, &n);
+	struct tde_parse *p = ini->parser;
 
-	if (err == -EINVAL)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a number", v);
-	if (err || n > 0xfffffffeull)
-		return ferry_ini_key_err(&p->ini, "%s is out of range (0..4294967294)", v);
-	cur_vm(p)->zone = (__u32)n;
-	return 0;
+	return ferry_ini_u32(&p->ini, v, 0, FERRY_ZONE_ANY - 1, &cur_vm(p)->zone);
 }
 
 static int one_address(struct tde_parse *p, char *item)
@@ -295,13 +283,16 @@ static int one_address(struct tde_parse *p, char *item)
 	return 0;
 }
 
-static int set_address(struct tde_parse *p, char *v)
+static int set_address(struct ferry_ini *ini, char *v)
 {
+	struct tde_parse *p = ini->parser;
+
 	return each_item(p, v, one_address);
 }
 
-static int set_mac(struct tde_parse *p, char *v)
+static int set_mac(struct ferry_ini *ini, char *v)
 {
+	struct tde_parse *p = ini->parser;
 	struct ferry_tde_vm *vm = cur_vm(p), *o;
 
 	if (ferry_tde_parse_mac(v, vm->mac))
@@ -313,86 +304,35 @@ static int set_mac(struct tde_parse *p, char *v)
 	return 0;
 }
 
-/* [tde] keys of the link to the SOM: all four or none. */
-static int set_identity_key(struct tde_parse *p, char *v)
-{
-	if (v[0] != '/')
-		return ferry_ini_key_err(&p->ini, "'%s' is not an absolute path", v);
-	if (strlen(v) >= sizeof(p->cfg->identity_key))
-		return ferry_ini_key_err(&p->ini, "path longer than %zu characters",
-			       sizeof(p->cfg->identity_key) - 1);
-	strcpy(p->cfg->identity_key, v);
-	return 0;
-}
-
-static int set_tde_host_id(struct tde_parse *p, char *v)
-{
-	if (ferry_parse_u32(v, UINT32_MAX, &p->cfg->host_id) || !p->cfg->host_id)
-		return ferry_ini_key_err(&p->ini, "'%s' is not a host id (1..4294967295)", v);
-	return 0;
-}
-
-/* A.B.C.D:PORT or [IPV6]:PORT */
-static int set_som_address(struct tde_parse *p, char *v)
-{
-	char *port, *host = v;
-	__u32 n;
-
-	if (v[0] == '[') {
-		port = strchr(v, ']');
-		if (!port || port[1] != ':')
-			return ferry_ini_key_err(&p->ini, "'%s' is not [ADDR6]:PORT", v);
-		*port = '\0';
-		port += 2;
-		host++;
-	} else {
-		port = strchr(v, ':');
-		if (!port || strchr(port + 1, ':'))
-			return ferry_ini_key_err(&p->ini, "'%s' is not ADDR:PORT (IPv6: [ADDR6]:PORT)", v);
-		*port++ = '\0';
-	}
-	if (ferry_parse_u32(port, 65535, &n) || !n)
-		return ferry_ini_key_err(&p->ini, "bad port '%s': must be 1-65535", port);
-	if (ferry_tde_parse_addr(host, &p->cfg->som) ||
-	    (v[0] == '[') != (p->cfg->som.family == FERRY_AF_INET6))
-		return ferry_ini_key_err(&p->ini, "'%s' is not an address", host);
-	p->cfg->som_port = (__u16)n;
-	return 0;
-}
-
-static int set_som_public_key(struct tde_parse *p, char *v)
-{
-	if (ferry_pubkey_from_base64(v, p->cfg->som_public_key))
-		return ferry_ini_key_err(&p->ini, "not the base64 of a 32-byte Ed25519 public key");
-	return 0;
-}
-
 enum { VM_KEY_ZONE, VM_KEY_ADDRESS, VM_KEY_MAC };
 enum { TDE_KEY_DEBOUNCE, TDE_KEY_IDENTITY, TDE_KEY_HOST_ID, TDE_KEY_SOM_ADDRESS,
        TDE_KEY_SOM_PUBLIC_KEY };
 
-static const struct key_def tde_keys[] = {
-	[TDE_KEY_DEBOUNCE] = { .name = "debounce_ms", .set = set_debounce },
-	[TDE_KEY_IDENTITY] = { .name = "identity_key", .set = set_identity_key },
+static const struct ferry_ini_key tde_keys[] = {
+	[TDE_KEY_DEBOUNCE] = { .name = "debounce_ms", .set = ferry_ini_set_u32,
+			       .data = U32(debounce_ms, 0, FERRY_TDE_DEBOUNCE_MAX) },
+	/* the link to the SOM: all four or none */
+	[TDE_KEY_IDENTITY] = { .name = "identity_key", .set = ferry_ini_set_path,
+			       .data = PATH(identity_key) },
 	[TDE_KEY_HOST_ID] = { .name = "host_id", .set = set_tde_host_id },
 	[TDE_KEY_SOM_ADDRESS] = { .name = "som_address", .set = set_som_address },
 	[TDE_KEY_SOM_PUBLIC_KEY] = { .name = "som_public_key", .set = set_som_public_key },
 	{ .name = NULL },
 };
 
-static const struct key_def watch_keys[] = {
+static const struct ferry_ini_key watch_keys[] = {
 	{ .name = "netns", .set = set_netns },
 	{ .name = NULL },
 };
 
-static const struct key_def host_keys[] = {
+static const struct ferry_ini_key host_keys[] = {
 	{ .name = "id", .set = set_host_id, .required = true },
 	{ .name = "gateway", .set = set_gateway, .repeat = true },
 	{ .name = "interface", .set = set_iface, .repeat = true },
 	{ .name = NULL },
 };
 
-static const struct key_def vm_keys[] = {
+static const struct ferry_ini_key vm_keys[] = {
 	[VM_KEY_ZONE] = { .name = "zone", .set = set_zone },
 	[VM_KEY_ADDRESS] = { .name = "address", .set = set_address,
 			     .required = true, .repeat = true },
@@ -400,18 +340,48 @@ static const struct key_def vm_keys[] = {
 	{ .name = NULL },
 };
 
-static const struct sec_def sections[SEC_MAX] = {
-	[SEC_TDE] = { "tde", false, tde_keys },
-	[SEC_WATCH] = { "watch", true, watch_keys },
-	[SEC_HOST] = { "host", true, host_keys },
-	[SEC_VM] = { "vm", true, vm_keys },
-};
-
 /* ---- sections -------------------------------------------------------------------- */
 
-/* Two VMs of a zone must not share an address: checked as each VM ends. */
-static int end_vm(struct tde_parse *p)
+/* A new watch, host or VM: its name and the line of its header. */
+static int begin_named(struct ferry_ini *ini, unsigned int sec, const char *name)
 {
+	struct tde_parse *p = ini->parser;
+	struct ferry_tde_config *c = p->cfg;
+	__u32 *line;
+	char *dst;
+
+	switch (sec) {
+	case SEC_WATCH:
+		dst = c->watches[c->nwatches].name;
+		line = &c->watches[c->nwatches++].line;
+		break;
+	case SEC_HOST:
+		dst = c->hosts[c->nhosts].name;
+		line = &c->hosts[c->nhosts++].line;
+		break;
+	default:
+		dst = c->vms[c->nvms].name;
+		line = &c->vms[c->nvms++].line;
+	}
+	strcpy(dst, name);
+	*line = p->ini.line;
+	return 0;
+}
+
+static int end_host(struct ferry_ini *ini)
+{
+	struct tde_parse *p = ini->parser;
+
+	if (!cur_host(p)->ngateways && !cur_host(p)->nifaces)
+		return ferry_ini_line_err(&p->ini, p->ini.sec_line, "[%s] missing key 'gateway' or 'interface': how is its path recognised?",
+				p->ini.section);
+	return 0;
+}
+
+/* Two VMs of a zone must not share an address: checked as each VM ends. */
+static int end_vm(struct ferry_ini *ini)
+{
+	struct tde_parse *p = ini->parser;
 	struct ferry_tde_vm *vm = cur_vm(p), *o;
 	char a[64];
 	__u32 i;
@@ -423,191 +393,30 @@ static int end_vm(struct tde_parse *p)
 			if (!addr_in(&vm->addrs[i], o->addrs, o->naddrs))
 				continue;
 			inet_ntop(vm->addrs[i].family, vm->addrs[i].addr, a, sizeof(a));
-			return ferry_ini_line_err(&p->ini, p->key_line[VM_KEY_ADDRESS],
+			return ferry_ini_line_err(&p->ini, p->ini.key_line[VM_KEY_ADDRESS],
 					"[%s] address: %s is an address of VM '%s' in zone %u already",
-					p->sec_text, a, o->name, o->zone);
+					p->ini.section, a, o->name, o->zone);
 		}
 	}
 	return 0;
 }
 
-static int end_section(struct tde_parse *p)
-{
-	const struct key_def *k;
-	unsigned int i;
+static const struct ferry_ini_section sections[SEC_MAX] = {
+	[SEC_TDE] = { .name = "tde", .keys = tde_keys },
+	[SEC_WATCH] = { .name = "watch", .keys = watch_keys, .named = true,
+			.max = FERRY_TDE_WATCHES_MAX, .many = "watch sections" },
+	[SEC_HOST] = { .name = "host", .keys = host_keys, .end = end_host, .named = true,
+		       .max = FERRY_TDE_HOSTS_MAX, .many = "host sections" },
+	[SEC_VM] = { .name = "vm", .keys = vm_keys, .end = end_vm, .named = true,
+		     .max = FERRY_TDE_VMS_MAX, .many = "vm sections" },
+};
 
-	if (p->kind == SEC_NONE)
-		return 0;
-	for (i = 0, k = p->sec->keys; k->name; k++, i++)
-		if (k->required && !p->key_line[i])
-			return ferry_ini_line_err(&p->ini, p->sec_line, "[%s] missing key '%s'",
-					p->sec_text, k->name);
-	if (p->kind == SEC_HOST && !cur_host(p)->ngateways && !cur_host(p)->nifaces)
-		return ferry_ini_line_err(&p->ini, p->sec_line, "[%s] missing key 'gateway' or 'interface': how is its path recognised?",
-				p->sec_text);
-	if (p->kind == SEC_VM)
-		return end_vm(p);
-	return 0;
-}
-
-/* The name of section i of kind k, and its line. */
-static const char *sec_name(struct tde_parse *p, enum sec_kind k, __u32 i,
-			    __u32 *line)
-{
-	struct ferry_tde_config *c = p->cfg;
-
-	switch (k) {
-	case SEC_WATCH:
-		*line = c->watches[i].line;
-		return c->watches[i].name;
-	case SEC_HOST:
-		*line = c->hosts[i].line;
-		return c->hosts[i].name;
-	default:
-		*line = c->vms[i].line;
-		return c->vms[i].name;
-	}
-}
-
-static int begin_named(struct tde_parse *p, const char *name)
-{
-	static const __u32 max[SEC_MAX] = {
-		[SEC_WATCH] = FERRY_TDE_WATCHES_MAX,
-		[SEC_HOST] = FERRY_TDE_HOSTS_MAX,
-		[SEC_VM] = FERRY_TDE_VMS_MAX,
-	};
-	struct ferry_tde_config *c = p->cfg;
-	__u32 *n = p->kind == SEC_WATCH ? &c->nwatches :
-		   p->kind == SEC_HOST ? &c->nhosts : &c->nvms;
-	__u32 i, line;
-	char *dst;
-
-	if (!ferry_ini_name_ok(name, FERRY_TDE_NAME_MAX))
-		return ferry_ini_err(&p->ini, "[%s] bad name '%s': use 1-32 of [A-Za-z0-9_-]",
-				p->sec_text, name);
-	for (i = 0; i < *n; i++)
-		if (!strcmp(sec_name(p, p->kind, i, &line), name))
-			return ferry_ini_err(&p->ini, "duplicate section [%s] (first at line %u)",
-					p->sec_text, line);
-	if (*n == max[p->kind])
-		return ferry_ini_err(&p->ini, "[%s] too many %s sections (at most %u)",
-				p->sec_text, p->sec->name, max[p->kind]);
-	i = (*n)++;
-	dst = (char *)sec_name(p, p->kind, i, &line);
-	strcpy(dst, name);
-	if (p->kind == SEC_WATCH)
-		c->watches[i].line = p->ini.line;
-	else if (p->kind == SEC_HOST)
-		c->hosts[i].line = p->ini.line;
-	else
-		c->vms[i].line = p->ini.line;
-	return 0;
-}
-
-static int begin_section(struct tde_parse *p, char *inner)
-{
-	char *type, *name, *extra, *save;
-	enum sec_kind k;
-
-	if (end_section(p))
-		return p->ini.ret;
-	p->kind = SEC_NONE;
-	memset(p->key_line, 0, sizeof(p->key_line));
-	type = strtok_r(inner, " \t", &save);
-	name = type ? strtok_r(NULL, " \t", &save) : NULL;
-	extra = name ? strtok_r(NULL, " \t", &save) : NULL;
-	if (!type)
-		return ferry_ini_err(&p->ini, "empty section name []");
-	for (k = SEC_TDE; k < SEC_MAX; k++)
-		if (!strcmp(type, sections[k].name))
-			break;
-	if (k == SEC_MAX)
-		return ferry_ini_err(&p->ini, "unknown section [%s] (known: tde, watch NAME, host NAME, vm NAME)",
-				type);
-	snprintf(p->sec_text, sizeof(p->sec_text), "%s%s%.32s", type,
-		 name ? " " : "", name ? name : "");
-	if (extra)
-		return ferry_ini_err(&p->ini, "[%s]: too many words in a section name",
-				p->sec_raw);
-	if (sections[k].named && !name)
-		return ferry_ini_err(&p->ini, "section [%s] needs a name: [%s NAME]", type, type);
-	if (!sections[k].named && name)
-		return ferry_ini_err(&p->ini, "section [%s] takes no name, not '%s'", type, name);
-	p->kind = k;
-	p->sec = &sections[k];
-	p->sec_line = p->ini.line;
-	if (sections[k].named)
-		return begin_named(p, name);
-	if (p->tde_line)
-		return ferry_ini_err(&p->ini, "duplicate section [tde] (first at line %u)",
-				p->tde_line);
-	p->tde_line = p->ini.line;
-	return 0;
-}
-
-static int header_line(struct tde_parse *p, const char *line)
-{
-	const char *s = line + strspn(line, " \t"), *end;
-	char inner[LINE_MAX_LEN];
-
-	if (*s != '[')
-		return 0;
-	end = strchr(s, ']');
-	if (!end)
-		return ferry_ini_err(&p->ini, "section header without ']'");
-	if (end[1 + strspn(end + 1, " \t\r\n")])
-		return ferry_ini_err(&p->ini, "text after the section header");
-	memcpy(p->sec_raw, s + 1, (size_t)(end - s - 1));
-	p->sec_raw[end - s - 1] = '\0';
-	strcpy(inner, p->sec_raw);
-	return begin_section(p, inner);
-}
-
-static int peek(void *parser, const char *line)
-{
-	return header_line(parser, line);
-}
-
-/* ---- keys ------------------------------------------------------------------------ */
-
-static int handler(void *user, const char *section, const char *key,
-		   const char *value)
-{
-	struct tde_parse *p = user;
-	const struct key_def *k;
-	char val[LINE_MAX_LEN];
-	int i;
-
-	if (p->kind == SEC_NONE) {
-		ferry_ini_err(&p->ini, "key '%s' outside any section", key);
-		return 0;
-	}
-	if (strcmp(section, p->sec_raw)) {
-		ferry_ini_err(&p->ini, "internal error: section '%s' is not '%s'",
-			 section, p->sec_raw);
-		return 0;
-	}
-	for (k = p->sec->keys; k->name && strcmp(k->name, key); k++)
-		;
-	if (!k->name) {
-		ferry_ini_err(&p->ini, "[%s] unknown key '%s'", p->sec_text, key);
-		return 0;
-	}
-	i = (int)(k - p->sec->keys);
-	if (p->key_line[i] && !k->repeat) {
-		ferry_ini_err(&p->ini, "[%s] duplicate key '%s' (first at line %u)",
-			 p->sec_text, key, p->key_line[i]);
-		return 0;
-	}
-	p->key_line[i] = p->ini.line;
-	p->ini.key = key;
-	snprintf(val, sizeof(val), "%s", value);
-	if (!*val)
-		ferry_ini_key_err(&p->ini, "empty value");
-	else
-		k->set(p, val);
-	return !p->ini.ret;
-}
+static const struct ferry_ini_format format = {
+	.secs = sections,
+	.nsecs = SEC_MAX,
+	.line_max = LINE_MAX_LEN,
+	.begin = begin_named,
+};
 
 /* ---- the whole file --------------------------------------------------------------- */
 
@@ -669,7 +478,7 @@ static int check_som(struct tde_parse *p)
 	all = c->identity_key[0] && c->host_id && c->som_port &&
 	      memcmp(c->som_public_key, zero, 32);
 	if (any && !all)
-		return ferry_ini_line_err(&p->ini, p->tde_line ? p->tde_line : 1,
+		return ferry_ini_line_err(&p->ini, p->ini.first[SEC_TDE] ?: 1,
 				"[tde]: identity_key, host_id, som_address and som_public_key "
 				"go together (the link to the SOM): some are missing");
 	c->has_som = all;
@@ -678,16 +487,9 @@ static int check_som(struct tde_parse *p)
 
 static int end_of_file(struct tde_parse *p)
 {
-	__u32 line = p->ini.line ? p->ini.line : 1;
-
-	if (end_section(p) || check_watches(p) || check_som(p))
+	if (check_watches(p) || check_som(p) || ferry_ini_need(&p->ini, SEC_WATCH) ||
+	    ferry_ini_need(&p->ini, SEC_HOST) || ferry_ini_need(&p->ini, SEC_VM))
 		return p->ini.ret;
-	if (!p->cfg->nwatches)
-		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [watch NAME]");
-	if (!p->cfg->nhosts)
-		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [host NAME]");
-	if (!p->cfg->nvms)
-		return ferry_ini_line_err(&p->ini, line, "end of file: missing section [vm NAME]");
 	return resolve_ifaces(p);
 }
 
@@ -695,10 +497,7 @@ static int parse_all(struct tde_parse *p)
 {
 	int ret;
 
-	p->ini.peek = peek;
-	p->ini.parser = p;
-	p->ini.section = p->sec_text;
-	ret = ferry_ini_parse(&p->ini, handler, p, LINE_MAX_LEN);
+	ret = ferry_ini_parse(&p->ini, &format, p);
 	if (ret)
 		return ret;
 	return end_of_file(p);
@@ -723,6 +522,7 @@ int ferry_tde_config_parse(const char *text, const char *name,
 		goto out_free;
 	p->ini.name = name;
 	p->ini.text = text;
+	p->ini.cfg = p->cfg;
 	p->ini.err = err;
 	p->ini.errlen = errlen;
 	p->cfg->debounce_ms = FERRY_TDE_DEBOUNCE_DEFAULT;
