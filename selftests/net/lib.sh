@@ -46,10 +46,12 @@ path_setup() {
 			ip -n "$ns" link set "$l" up
 		done
 	done
-	ip -n "$NS_SRC" route add default via 198.18.0.1
-	ip -n "$NS_SRC" -6 route add default via 2001:db8:0::1
-	ip -n "$NS_DST" route add default via 198.18.1.1
-	ip -n "$NS_DST" -6 route add default via 2001:db8:1::1
+	# onlink: an IPv6 address's prefix route comes from a work queue after
+	# the link is up; a gateway checked against it may not be there yet.
+	ip -n "$NS_SRC" route add default via 198.18.0.1 dev eth0 onlink || fail "route"
+	ip -n "$NS_SRC" -6 route add default via 2001:db8:0::1 dev eth0 onlink || fail "route"
+	ip -n "$NS_DST" route add default via 198.18.1.1 dev eth0 onlink || fail "route"
+	ip -n "$NS_DST" -6 route add default via 2001:db8:1::1 dev eth0 onlink || fail "route"
 	ip netns exec "$NS_FW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	# Checksums are computed in software on veth: the path is a real wire.
 	for ns in $NS_SRC $NS_DST; do

@@ -64,8 +64,13 @@ ip netns exec "$NS_SRC" "$FLOWCHECK" stream 198.18.1.2 5201 12 > "$tmp/s4" &
 S4=$!
 ip netns exec "$NS_SRC" "$FLOWCHECK" stream 2001:db8:1::2 5201 12 > "$tmp/s6" &
 S6=$!
-sleep 1
-before=$(flows)
+# Both running (an IPv6 connection may wait a while for neighbour discovery).
+for i in $(seq 50); do
+	before=$(flows)
+	[ "$before" -ge 2 ] && break
+	sleep 0.2
+done
+[ "$before" -ge 2 ] || { cat "$tmp/s4" "$tmp/s6"; agentctl ct list; }
 check "both transfers are tracked ($before flows)" [ "$before" -ge 2 ]
 
 stop_agent TERM
