@@ -40,10 +40,11 @@ allow proto tcp from 198.18.30.0/24 to 198.18.10.0/24 dport 5202
 allow proto tcp from 2001:db8:30::/64 to 2001:db8:10::/64 dport 5202
 RULES
 
-fw_counts() {	# FW: "N flows (VM1 a, VM2 b, VNI2 c)"
-	printf '%2s flows (VM1 %s, VM2 %s, VNI2 %s)' \
+fw_counts() {	# FW: "N flows (VM1 a, b of them NATed; VM2 c, VNI2 d)"
+	printf '%2s flows (VM1 %s, %s of them through source NAT; VM2 %s; VNI2 %s)' \
 		"$(agentctl "$1" ct list --json | jq '[.[] | select(.state == "ESTABLISHED")] | length')" \
-		"$(fig1_fw_flows "$1" 10)" "$(fig1_fw_flows "$1" 11)" "$(fig1_fw_flows "$1" 10 2)"
+		"$(fig1_fw_flows "$1" 10)" "$(fig1_fw_snat_flows "$1")" \
+		"$(fig1_fw_flows "$1" 11)" "$(fig1_fw_flows "$1" 10 2)"
 }
 
 say "Testbed: the draft's Figure 1 in network namespaces"
@@ -65,7 +66,8 @@ step "the TDE is connected and watches NVE3's routes toward the VMs"
 say "Live flows: 11 paced TCP streams for $SECS s, every byte checked"
 fig1_flows_start $SECS 2
 sleep 2
-step "VM1 -> VM3 (2 IPv4, 2 IPv6), VM3 -> VM1 (2 IPv4, 2 IPv6), VM2 -> VM3 (IPv4),"
+step "VM1 -> VM3 (2 IPv4, 2 IPv6; source NAT to 198.18.60.1 / 2001:db8:60::1 on"
+step "either firewall), VM3 -> VM1 (2 IPv4, 2 IPv6), VM2 -> VM3 (IPv4),"
 step "and VNI2's VM1' -> VM3' (IPv4, IPv6) with the very same addresses"
 fw1_before=$(fw_counts "$FW1") fw2_before=$(fw_counts "$FW2")
 step "FW1: $fw1_before"

@@ -152,6 +152,9 @@ fig1_setup() {
 	fig1_link "$NVE1" to_nve2 198.18.100.1 "$NVE2" to_nve1 198.18.100.2 2001:db8:100
 
 	# VM1 -- VM3 through FW1; FW2's path is ready for when traffic moves.
+	# 198.18.60.0/24 and 2001:db8:60::/64: the firewalls' source NAT pool
+	# for VM1, reached where VM1's traffic goes.
+	fig1_route "$NVE3" 198.18.60.0/24 198.18.103.1 2001:db8:60::/64 2001:db8:103::1
 	fig1_route "$NVE1" 198.18.30.0/24 198.18.101.2 2001:db8:30::/64 2001:db8:101::2
 	fig1_route "$FW1" 198.18.30.0/24 198.18.103.2 2001:db8:30::/64 2001:db8:103::2
 	fig1_route "$FW1" 198.18.10.0/24 198.18.101.1 2001:db8:10::/64 2001:db8:101::1
@@ -173,6 +176,7 @@ fig1_setup() {
 fig1_move_vm1() {
 	ip -n "$VM1PORT" link set s2 up || fail "plug VM1 into Server2"
 	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
+	fig1_route "$NVE3" 198.18.60.0/24 198.18.104.1 2001:db8:60::/64 2001:db8:104::1
 	bridge -n "$VM1PORT" fdb replace $FIG1_GW_MAC dev s2 master static ||
 		fail "VM1's gateway behind Server2"
 	sleep 0.1
@@ -188,6 +192,7 @@ fig1_break_fw1_path() {
 	fig1_route "$NVE2" 198.18.11.0/24 198.18.100.1 2001:db8:11::/64 2001:db8:100::1
 	fig1_route "$NVE3" 198.18.10.0/24 198.18.104.1 2001:db8:10::/64 2001:db8:104::1
 	fig1_route "$NVE3" 198.18.11.0/24 198.18.104.1 2001:db8:11::/64 2001:db8:104::1
+	fig1_route "$NVE3" 198.18.60.0/24 198.18.104.1 2001:db8:60::/64 2001:db8:104::1
 }
 
 # A second tenant, VNI2, whose VMs reuse VNI1's addresses: vm1b

@@ -1,4 +1,6 @@
-# The control plane on the Figure 1 testbed (fig1.sh): a management
+# The control plane on the Figure 1 testbed (fig1.sh): VM1's connections
+# leave through source NAT on either firewall (pool 198.18.60.1 and
+# 2001:db8:60::1, the same on both). A management
 # namespace PREFIX-mgmt with a bridge, reached by FW1 and FW2 over a
 # management veth each; ferry-som and ferry-tde run in it, ferry-soa in
 # each firewall. Every part has its own Ed25519 key; the SOM's authorized
@@ -110,6 +112,18 @@ fig1_soa_start() {
 	[vm vm2]
 	zone = 0
 	addresses = 198.18.11.1, 2001:db8:11::1
+	# VM1's connections leave through source NAT, the same pool on both
+	# firewalls, so that a binding FW1 made is FW2's to take.
+	[snat-pool vm1]
+	zone = 0
+	addresses = 198.18.60.1
+	ports = 20000-29999
+	sources = 198.18.10.0/24
+	[snat-pool vm1-6]
+	zone = 0
+	addresses = 2001:db8:60::1
+	ports = 20000-29999
+	sources = 2001:db8:10::/64
 	[rules]
 	file = $3
 	[security]
@@ -242,6 +256,12 @@ fig1_flows_wait() {
 		fi
 	done
 	FLOW_PIDS=() FLOW_NAMES=() FLOW_OUT=()
+}
+
+# VM1's flows on a firewall that leave through its source NAT pool.
+fig1_fw_snat_flows() {
+	agentctl "$1" ct list --json 2>/dev/null |
+		jq '[.[] | select(.nat.kind == "snat" and (.nat.src == "198.18.60.1" or .nat.src == "2001:db8:60::1"))] | length'
 }
 
 # Established flows on a firewall in a zone (default 0) with an endpoint

@@ -3,7 +3,8 @@
 # whole system running: ferry-soa on FW1 and FW2 (same rules), ferry-som and
 # ferry-tde on the management network. Live TCP flows, opened from both
 # sides, IPv4 and IPv6, run VM1 <-> VM3 through FW1, and VM2 -> VM3 too.
-# Scenario 1: VM1 moves to Server2, twice over: once announced by the
+# VM1's connections to VM3 leave through source NAT (the same pool on both
+# firewalls), VM3's to VM1 do not. Scenario 1: VM1 moves to Server2, twice over: once announced by the
 # hypervisor's migration hook before the switch (ferry-tde notify: the SOM
 # moves the state ahead, then the TDE's own detection of the switch finds
 # it all there), once noticed by the TDE alone. Scenario 2: FW1's path
@@ -58,6 +59,8 @@ scenario() {
 	fig1_flows_start 8 2
 	sleep 2
 	check "$name: FW1 tracks VM1's 8 flows" [ "$(fig1_fw_flows "$FW1" 10)" -eq 8 ]
+	check "$name: the 4 VM1 opened leave through source NAT" \
+		[ "$(fig1_fw_snat_flows "$FW1")" -eq 4 ]
 	check "$name: and VM2's" [ "$(fig1_fw_flows "$FW1" 11)" -eq 1 ]
 	check "$name: and VNI2's 2 flows with VM1's addresses, in zone 2" \
 		[ "$(fig1_fw_flows "$FW1" 10 2)" -eq 2 ]
@@ -74,6 +77,7 @@ scenario() {
 		moved_flows=$((moved_flows + $(echo "$m" | jq .accepted)))
 	done
 	vm2_fw1=$(fig1_fw_flows "$FW1" 11)
+	fw2_snat=$(fig1_fw_snat_flows "$FW2")
 	vni2_fw1=$(fig1_fw_flows "$FW1" 10 2)
 	vni2_fw2=$(agentctl "$FW2" ct list --json | jq '[.[] | select(.zone == 2)] | length')
 	fig1_flows_wait
@@ -81,6 +85,7 @@ scenario() {
 	check "$name: every flow survived with every byte intact" [ "$FLOWS_BROKEN" = 0 ]
 	check "$name: VNI2's flows stayed on FW1, in zone 2 ($vni2_fw1)" [ "$vni2_fw1" = 2 ]
 	check "$name: none of VNI2's flows crossed to FW2 ($vni2_fw2)" [ "$vni2_fw2" = 0 ]
+	check "$name: FW2 took their 4 NAT bindings too" [ "$fw2_snat" -eq 4 ]
 	if [ $# -le 1 ]; then
 		check "$name: FW2 accepted exactly VM1's 8 flows" [ "$moved_flows" = 8 ]
 		check "$name: FW2 holds no flow of VM2" [ "$(fig1_fw_flows "$FW2" 11)" = 0 ]

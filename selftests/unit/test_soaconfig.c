@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include "ctconfig.h"
 #include "rules.h"
+#include "natconfig.h"
 #include "soaconfig.h"
 
 #define EXAMPLE_CONF	"docs/examples/ferry-soa.conf"
@@ -246,6 +247,33 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->rules[0].id, 7);
 	assert_false(cfg->has_security);
 	assert_int_equal(cfg->npools + cfg->nforwards, 0);
+	ferry_soa_config_free(cfg);
+}
+
+/* A pool for the flows of some sources only, and the datapath's entry of it. */
+static void test_pool_sources(void **state)
+{
+	struct ferry_soa_config *cfg = parse_ok(BASE "[snat-pool vm1]\nzone = 0\n"
+						"addresses = 198.18.60.1\n"
+						"sources = 198.18.10.0/24\n");
+	struct ferry_nat_pool_entry e;
+	__u8 family, want[16];
+	char err[256];
+
+	assert_true(cfg->pools[0].has_sources);
+	assert_int_equal(cfg->pools[0].src_plen, 24);
+	addr(&family, want, "198.18.10.0");
+	assert_int_equal(cfg->pools[0].src_family, family);
+	assert_memory_equal(cfg->pools[0].src, want, 16);
+	assert_int_equal(ferry_nat_pool_from_soa(&cfg->pools[0], &e, err, sizeof(err)), 0);
+	assert_int_equal(e.pool.src_plen, 24);
+	assert_memory_equal(e.pool.src, want, 16);
+	ferry_soa_config_free(cfg);
+	/* without sources: every source of the zone */
+	cfg = parse_ok(BASE "[snat-pool all]\nzone = 0\naddresses = 198.18.60.1\n");
+	assert_false(cfg->pools[0].has_sources);
+	assert_int_equal(ferry_nat_pool_from_soa(&cfg->pools[0], &e, err, sizeof(err)), 0);
+	assert_int_equal(e.pool.src_plen, 0);
 	ferry_soa_config_free(cfg);
 }
 
@@ -539,6 +567,15 @@ static const struct err_case cases[] = {
 	{ "overlap inside a pool",
 	  BASE "[snat-pool a]\nzone = 1\naddresses = 198.18.5.0/28, 198.18.5.9\n",
 	  "10: [snat-pool a] addresses: 198.18.5.9 overlaps 198.18.5.0/28 in the same list" },
+	{ "pool sources not a prefix",
+	  BASE "[snat-pool a]\nzone = 1\naddresses = 198.18.5.1\nsources = 198.18.10.1\n",
+	  "11: [snat-pool a] sources: '198.18.10.1' is not PREFIX/LEN" },
+	{ "pool sources with host bits",
+	  BASE "[snat-pool a]\nzone = 1\naddresses = 198.18.5.1\nsources = 198.18.10.1/24\n",
+	  "11: [snat-pool a] sources: bad prefix '198.18.10.1/24': host bits set (198.18.10.0/24?)" },
+	{ "pool sources of the other family",
+	  BASE "[snat-pool a]\nzone = 1\naddresses = 198.18.5.1\nsources = 2001:db8::/64\n",
+	  "11: [snat-pool a] sources: IPv4 and IPv6 mixed with the addresses" },
 	{ "overlapping pools",
 	  BASE "[snat-pool a]\nzone = 1\naddresses = 198.18.5.0/28\n"
 	  "[snat-pool b]\nzone = 2\naddresses = 198.18.4.0-198.18.5.0\n",
@@ -662,6 +699,7 @@ int main(void)
 	struct CMUnitTest tests[ARRAY_SIZE(cases) + 7] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_pool_sources),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test_setup_teardown(test_rules_file_error,
 						rules_file_setup,

@@ -272,6 +272,10 @@ int ferry_nat_pool_from_soa(const struct ferry_soa_pool *sp,
 	e->key.family = sp->ranges[0].family;
 	e->pool.port_lo = sp->port_lo;
 	e->pool.port_hi = sp->port_hi;
+	if (sp->has_sources) {
+		memcpy(e->pool.src, sp->src, 16);
+		e->pool.src_plen = sp->src_plen;
+	}
 	return pool_range(&e->pool, sp->ranges[0].family, sp->ranges[0].lo,
 			  sp->ranges[0].hi, err, errlen);
 }

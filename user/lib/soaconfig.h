@@ -78,6 +78,12 @@ struct ferry_soa_pool {
 	__u32 nranges;
 	struct ferry_soa_range ranges[FERRY_SOA_RANGES_MAX];
 	__u16 port_lo, port_hi;	/* default 1024-65535 */
+	/* translate only new flows from this prefix (src_plen 0 and no
+	 * sources: every source of the zone) */
+	bool has_sources;
+	__u8 src_family;
+	__u8 src[16];
+	__u8 src_plen;
 	__u32 line;
 };
 

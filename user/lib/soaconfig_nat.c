@@ -13,6 +13,7 @@
 
 #define POOL_KEY_ADDRESSES	1
 #define POOL_KEY_PORTS		2
+#define POOL_KEY_SOURCES	3
 #define FWD_KEY_EXTERNAL	2
 #define FWD_KEY_INTERNAL	3
 
@@ -204,11 +205,33 @@ static int set_pool_ports(struct ferry_ini *ini, char *v)
 	return 0;
 }
 
+/* sources = PREFIX/LEN: the datapath takes one prefix per pool */
+static int set_pool_sources(struct ferry_ini *ini, char *v)
+{
+	struct soa_parse *p = ini->parser;
+	struct ferry_soa_pool *pool = ini->obj;
+	struct ferry_soa_range r;
+	char *slash = strchr(v, '/');
+	int len;
+
+	if (!slash)
+		return ferry_ini_key_err(ini, "'%s' is not PREFIX/LEN", v);
+	if (parse_prefix(p, v, slash, &r))
+		return ini->ret;
+	len = range_prefix(&r);
+	pool->has_sources = true;
+	pool->src_family = r.family;
+	memcpy(pool->src, r.lo, 16);
+	pool->src_plen = (__u8)len;
+	return 0;
+}
+
 const struct ferry_ini_key soacf_pool_keys[] = {
 	{ .name = "zone", .set = ferry_ini_set_u32, .data = SOACF_ZONE(struct ferry_soa_pool),
 	  .required = true },
 	{ .name = "addresses", .set = pool_range, .list = true, .required = true },
 	{ .name = "ports", .set = set_pool_ports },
+	{ .name = "sources", .set = set_pool_sources },
 	{ .name = NULL },
 };
 
@@ -224,6 +247,11 @@ int soacf_pool_end(struct ferry_ini *ini)
 		pool->port_lo = 1024;
 		pool->port_hi = 65535;
 	}
+	for (i = 0; pool->has_sources && i < pool->nranges; i++)
+		if (pool->ranges[i].family != pool->src_family)
+			return ferry_ini_line_err(ini, ini->key_line[POOL_KEY_SOURCES],
+						  "[%s] sources: IPv4 and IPv6 mixed with the addresses",
+						  ini->section);
 	for (o = cfg->pools; o < pool; o++) {
 		if (o->port_lo > pool->port_hi || pool->port_lo > o->port_hi)
 			continue;
