@@ -278,7 +278,7 @@ static int on_ready(struct som *som, struct som_mig *m)
 	if (m->phase != SOM_MIG_PREPARING)
 		return -EPROTO;
 	if (src < 0 || !som->hosts[src].conn) {
-		fail(som, m, FERRY_MIG_INTERNAL, "the source is gone");
+		fail(som, m, FERRY_MIG_SOURCE_LOST, "the source is gone");
 		return 0;
 	}
 	/* the very order the destination accepted */
@@ -299,7 +299,7 @@ static int on_data(struct som *som, struct som_mig *m,
 	if (m->phase != SOM_MIG_UPLOADING && m->phase != SOM_MIG_INSTALLING)
 		return -EPROTO;
 	if (!dst) {
-		fail(som, m, FERRY_MIG_INTERNAL, "the destination is gone");
+		fail(som, m, FERRY_MIG_DESTINATION_LOST, "the destination is gone");
 		return 0;
 	}
 	if (!m->t_first)
@@ -398,18 +398,22 @@ void som_mig_conn_gone(struct som *som, struct som_conn *c)
 {
 	__u32 i, host = ferry_session_peer(&c->s)->host_id;
 	char why[64];
+	int reason;
 
 	for (i = 0; i < som->nmigs; i++) {
 		struct som_mig *m = &som->migs[i];
+		bool src;
 
 		if (!running(m) || (m->n.from_host != host && m->n.to_host != host))
 			continue;
+		src = m->n.from_host == host;
+		reason = src ? FERRY_MIG_SOURCE_LOST : FERRY_MIG_DESTINATION_LOST;
 		snprintf(why, sizeof(why), "the %s (host %u) disconnected",
-			 m->n.from_host == host ? "source" : "destination", host);
+			 src ? "source" : "destination", host);
 		/* its connection is closing: ABORT only reaches the other side */
-		send_id(som, m->n.from_host == host ? m->n.to_host : m->n.from_host,
-			FERRY_MSG_ABORT, m, FERRY_MIG_INTERNAL);
-		finish(som, m, FERRY_MIG_INTERNAL, why);
+		send_id(som, src ? m->n.to_host : m->n.from_host, FERRY_MSG_ABORT, m,
+			reason);
+		finish(som, m, reason, why);
 	}
 }
 

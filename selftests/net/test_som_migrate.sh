@@ -218,8 +218,8 @@ check "(c) READY from a host not a party to the migration is closed: $out" \
 check "(c) and the migration goes on waiting" [ -n "$(migrations | grep preparing)" ]
 kill -KILL "${AGENTS[2]}"; wait "${AGENTS[2]}" 2>/dev/null
 wait $w; rc=$?
-check "(c) killed destination: failed, reason internal (rc $rc: $(cat "$tmp/c.out"))" \
-	[ $rc = 1 -a -n "$(grep 'failed reason internal' "$tmp/c.out")" ]
+check "(c) killed destination: failed, reason destination-lost (rc $rc: $(cat "$tmp/c.out"))" \
+	[ $rc = 1 -a -n "$(grep 'failed reason destination-lost' "$tmp/c.out")" ]
 check "(c) the SOM says the destination disconnected" grep -q "the destination (host 102) disconnected" "$tmp/som.log"
 start_agent 2
 wait_for 20 connected 2 || fail "(c) destination back"
@@ -233,14 +233,16 @@ migrate --vm 0:198.18.10.2 --from 101 --to 102 --wait > "$tmp/d.out" & w=$!
 wait_for 5 eval 'migrations | grep -q uploading' || { migrations; fail "(d) migration uploading"; }
 kill -KILL "${AGENTS[1]}"; wait "${AGENTS[1]}" 2>/dev/null
 wait $w; rc=$?
-check "(d) killed source: failed (rc $rc: $(cat "$tmp/d.out"))" \
-	[ $rc = 1 -a -n "$(grep 'failed reason internal' "$tmp/d.out")" ]
+check "(d) killed source: failed, reason source-lost (rc $rc: $(cat "$tmp/d.out"))" \
+	[ $rc = 1 -a -n "$(grep 'failed reason source-lost' "$tmp/d.out")" ]
 check "(d) the SOM says the source disconnected" grep -q "the source (host 101) disconnected" "$tmp/som.log"
 check "(d) the destination got ABORT and dropped its receiver" wait_for 5 eval '[ "$(aborts)" -gt "$n0" ]'
 check "(d) the destination's table is unchanged" dst_unchanged
 start_agent 1
 wait_for 20 connected 2 || fail "(d) source back"
 check "(d) the restarted source still holds VM2's flows (pinned table)" [ "$(nflows 1 198.18.10.2)" = 20 ]
+check "(d) som migrations names the side that left: (c) destination-lost, (d) source-lost" \
+	[ "$(mig_field 3 reason)/$(mig_field 4 reason)" = destination-lost/source-lost ]
 
 # (e) VM2 does not fit in what is left of the destination's table
 out=$(migrate --vm 0:198.18.10.2 --from 101 --to 102 --wait); rc=$?
