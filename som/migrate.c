@@ -28,12 +28,12 @@ static const char *const phase_names[] = {
 	"preparing", "uploading", "installing", "done", "failed",
 };
 
-static bool running(const struct som_mig *m)
+bool som_mig_running(const struct som_mig *m)
 {
 	return m->phase < SOM_MIG_DONE;
 }
 
-static struct som_conn *host_conn(struct som *som, __u32 host_id)
+struct som_conn *som_host_conn(struct som *som, __u32 host_id)
 {
 	int i = som_host_find(som, host_id);
 
@@ -61,7 +61,7 @@ static void send_id(struct som *som, __u32 host_id, __u8 type,
 		    const struct som_mig *m, int reason)
 {
 	struct ferry_migmsg mm = { .type = type, .reason = (__u32)reason };
-	struct som_conn *c = host_conn(som, host_id);
+	struct som_conn *c = som_host_conn(som, host_id);
 
 	if (!c)
 		return;
@@ -119,7 +119,8 @@ static void finish(struct som *som, struct som_mig *m, int reason,
 			(unsigned long long)m->accepted,
 			(unsigned long long)m->rejected, ms_since(m, m->t_installed));
 	answer_waiter(m);
-	(void)som;
+	/* its source may be paused for it */
+	som_relay_recheck(som, som_host_conn(som, m->n.from_host));
 }
 
 /* Fail a running migration: ABORT to both sides (a gone side is skipped). */
@@ -159,7 +160,7 @@ static struct som_mig *slot(struct som *som)
 	__u32 i;
 
 	if (som->nmigs == som->cfg.max_migrations) {
-		for (i = 0; i < som->nmigs && running(&som->migs[i]); i++)
+		for (i = 0; i < som->nmigs && som_mig_running(&som->migs[i]); i++)
 			;
 		if (i == som->nmigs)
 			return NULL;
@@ -220,7 +221,7 @@ static int check_notify(struct som *som, const struct ferry_notify *n,
 		return -ENOENT;
 	}
 	for (i = 0; i < som->nmigs; i++)
-		if (running(&som->migs[i]) && same_vm(&som->migs[i].n, n)) {
+		if (som_mig_running(&som->migs[i]) && same_vm(&som->migs[i].n, n)) {
 			snprintf(err, errlen, "a migration of this VM is running already");
 			return -EALREADY;
 		}
@@ -248,15 +249,17 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 	m->n = *n;
 	m->wait_fd = m->wait_out = -1;
 	m->t_notify = som_now_ns();
+	m->started_ms = som_realtime_ms();
+	m->deadline_ms = som->cfg.mig_deadline_ms;
 	m->deadline_ns = m->t_notify + som->cfg.mig_deadline_ms * NS_PER_MS;
 	ferry_mig_id_random(m->id);
 	order_of(som, m, src, &o);
-	ret = ferry_mig_order_seal(&o, &som->id, som_realtime_ms(), m->order,
+	ret = ferry_mig_order_seal(&o, &som->id, m->started_ms, m->order,
 				   sizeof(m->order), &m->order_len);
 	mm.env = m->order;
 	mm.env_len = m->order_len;
 	if (!ret)
-		ret = send_msg(som, host_conn(som, n->to_host), &mm);
+		ret = send_msg(som, som_host_conn(som, n->to_host), &mm);
 	if (ret) {
 		snprintf(err, errlen, "cannot send the order: %s", strerror(-ret));
 		finish(som, m, FERRY_MIG_INTERNAL, err);
@@ -290,10 +293,10 @@ static int on_ready(struct som *som, struct som_mig *m)
 	return 0;
 }
 
-static int on_data(struct som *som, struct som_mig *m,
+static int on_data(struct som *som, struct som_mig *m, struct som_conn *src,
 		   const struct ferry_migmsg *in)
 {
-	struct som_conn *dst = host_conn(som, m->n.to_host);
+	struct som_conn *dst = som_host_conn(som, m->n.to_host);
 	struct ferry_migmsg mm = *in;
 
 	if (m->phase != SOM_MIG_UPLOADING && m->phase != SOM_MIG_INSTALLING)
@@ -302,12 +305,18 @@ static int on_data(struct som *som, struct som_mig *m,
 		fail(som, m, FERRY_MIG_DESTINATION_LOST, "the destination is gone");
 		return 0;
 	}
-	if (!m->t_first)
-		m->t_first = som_now_ns();
-	m->phase = SOM_MIG_INSTALLING;
 	m->chunks++;
-	if (send_msg(som, dst, &mm))
+	if (!m->t_first) {
+		m->t_first = som_now_ns();
+		m->phase = SOM_MIG_INSTALLING;
+	}
+	/* a source busy exporting sends DATA, not heartbeats: it is alive */
+	som->hosts[src->host].last_seen_ns = som_now_ns();
+	if (send_msg(som, dst, &mm)) {
 		fail(som, m, FERRY_MIG_INTERNAL, "cannot relay DATA");
+		return 0;
+	}
+	som_relay_sent(som, m, src, dst);
 	return 0;
 }
 
@@ -359,9 +368,14 @@ int som_mig_msg(struct som *som, struct som_conn *c, __u8 type,
 		return -EBADMSG;
 	}
 	m = find(som, mm.id);
-	if (!m || !running(m)) {
-		pr_info("migration message %u from host %u for a migration not running: ignored\n",
-			type, peer->host_id);
+	if (!m || !som_mig_running(m)) {
+		/* the rest of a failed migration's upload: hundreds may follow */
+		if (type == FERRY_MSG_DATA)
+			pr_debug("DATA from host %u for a migration not running: ignored\n",
+				 peer->host_id);
+		else
+			pr_info("migration message %u from host %u for a migration not running: ignored\n",
+				type, peer->host_id);
 		return 0;
 	}
 	from_src = type == FERRY_MSG_DATA || type == FERRY_MSG_UPLOAD_FAILED;
@@ -379,7 +393,7 @@ int som_mig_msg(struct som *som, struct som_conn *c, __u8 type,
 		ret = 0;
 		break;
 	case FERRY_MSG_DATA:
-		ret = on_data(som, m, &mm);
+		ret = on_data(som, m, c, &mm);
 		break;
 	case FERRY_MSG_DONE:
 		ret = on_done(som, m, &mm);
@@ -404,7 +418,7 @@ void som_mig_conn_gone(struct som *som, struct som_conn *c)
 		struct som_mig *m = &som->migs[i];
 		bool src;
 
-		if (!running(m) || (m->n.from_host != host && m->n.to_host != host))
+		if (!som_mig_running(m) || (m->n.from_host != host && m->n.to_host != host))
 			continue;
 		src = m->n.from_host == host;
 		reason = src ? FERRY_MIG_SOURCE_LOST : FERRY_MIG_DESTINATION_LOST;
@@ -423,7 +437,7 @@ void som_mig_tick(struct som *som)
 	__u32 i;
 
 	for (i = 0; i < som->nmigs; i++)
-		if (running(&som->migs[i]) && now >= som->migs[i].deadline_ns)
+		if (som_mig_running(&som->migs[i]) && now >= som->migs[i].deadline_ns)
 			fail(som, &som->migs[i], FERRY_MIG_EXPIRED,
 			     "the deadline passed");
 }
@@ -516,7 +530,7 @@ int som_mig_control(struct som *som, int argc, char **argv, int conn, int out,
 	idx = som_mig_start(som, &n, err, errlen);
 	if (idx < 0)
 		return idx;
-	if (!running(&som->migs[idx]))
+	if (!som_mig_running(&som->migs[idx]))
 		return -EIO;
 	ferry_mig_id_hex(som->migs[idx].id, hex);
 	if (!wait) {
@@ -545,11 +559,13 @@ static void print_json(FILE *f, const struct som_mig *m)
 	}
 	fprintf(f, "], \"from\": %u, \"to\": %u, \"phase\": \"%s\", \"reason\": \"%s\", "
 		"\"flows\": %llu, \"accepted\": %llu, \"rejected\": %llu, "
+		"\"pauses\": %llu, \"started_ms\": %llu, "
 		"\"ms\": {\"order\": %lld, \"first_chunk\": %lld, \"installed\": %lld, "
 		"\"released\": %lld}}", m->n.from_host, m->n.to_host,
 		phase_names[m->phase], ferry_mig_reason_name((unsigned int)m->reason),
 		(unsigned long long)m->flows, (unsigned long long)m->accepted,
-		(unsigned long long)m->rejected, ms_since(m, m->t_order),
+		(unsigned long long)m->rejected, (unsigned long long)m->pauses,
+		(unsigned long long)m->started_ms, ms_since(m, m->t_order),
 		ms_since(m, m->t_first), ms_since(m, m->t_installed),
 		ms_since(m, m->t_released));
 }
@@ -570,10 +586,11 @@ static void print_text(FILE *f, const struct som_mig *m)
 		m->n.to_host, phase_names[m->phase],
 		ferry_mig_reason_name((unsigned int)m->reason),
 		m->why[0] ? m->why : "running");
-	fprintf(f, "  flows %llu accepted %llu rejected %llu chunks %llu; ms: order %lld "
-		"first chunk %lld installed %lld released %lld\n",
+	fprintf(f, "  flows %llu accepted %llu rejected %llu chunks %llu pauses %llu; "
+		"ms: order %lld first chunk %lld installed %lld released %lld\n",
 		(unsigned long long)m->flows, (unsigned long long)m->accepted,
 		(unsigned long long)m->rejected, (unsigned long long)m->chunks,
+		(unsigned long long)m->pauses,
 		ms_since(m, m->t_order), ms_since(m, m->t_first),
 		ms_since(m, m->t_installed), ms_since(m, m->t_released));
 }

@@ -148,6 +148,9 @@ void som_hosts_tick(struct som *som)
 	for (i = 0; i < som->nhosts; i++) {
 		struct som_host *h = &som->hosts[i];
 
+		/* the relay does not read it: its heartbeats wait unread */
+		if (h->conn && h->conn->paused)
+			h->last_seen_ns = now;
 		if (!h->conn || now - h->last_seen_ns <= limit)
 			continue;
 		snprintf(why, sizeof(why), "no heartbeat for %u ms",

@@ -119,6 +119,7 @@ mig_path() {
 mig_agent_conf() {
 	local p=$1 i=$2 ct=$3 f
 	shift 3
+	MIG_PREFIX=$p
 	{
 		printf '[agent]\ninstance = %s%s\nhost_id = 10%s\n' "$p" "$i" "$i"
 		printf 'control_socket = /run/ferry/%s%s.sock\n' "$p" "$i"
@@ -131,3 +132,34 @@ mig_agent_conf() {
 		printf 'som_address = %s:%s\nsom_public_key = %s\n' $SOM_ADDR $SOM_PORT "$(pub som)"
 	} > "$tmp/soa$i.conf"
 }
+
+# The migration tests' agents and questions. mig_start_agent I runs agent
+# I of $tmp/soaI.conf in $NS, its pid in AGENTS[I], its log $tmp/agentI.log.
+SOA=$PWD/${BUILD:-build}/bin/ferry-soa
+AGENTS=()
+mig_start_agent() {
+	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$1.conf" \
+		2>>"$tmp/agent$1.log" &
+	AGENTS[$1]=$!
+}
+# mig_stop_agents: every agent started, even a stopped one
+mig_stop_agents() {
+	local i
+	for i in "${AGENTS[@]}"; do
+		kill -CONT "$i" 2>/dev/null; kill "$i" 2>/dev/null; wait "$i" 2>/dev/null
+	done
+	AGENTS=()
+}
+som_connected() { [ "$(som_status | grep -c 'state connected')" = "$1" ]; }
+# ferryctl on agent I's control socket
+mig_ctl() { local i=$1; shift; "$FERRYCTL" --socket /run/ferry/$MIG_PREFIX$i.sock "$@"; }
+mig_list() { "$FERRYCTL" som migrations --json --som-socket "$tmp/som.sock"; }
+mig_field() {	# mig_field N KEY: of the Nth migration (0-based), KEY a.b for nested
+	mig_list | python3 -c '
+import json, sys
+v = json.load(sys.stdin)[int(sys.argv[1])]
+for k in sys.argv[2].split("."):
+    v = v[k]
+print(v)' "$1" "$2"
+}
+mig_run() { "$FERRYCTL" migrate --som-socket "$tmp/som.sock" "$@"; }

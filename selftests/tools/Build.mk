@@ -20,3 +20,10 @@ $(BUILD)/selftests/bin/flowmany: $(BUILD)/selftests/tools/flowmany.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+all: $(BUILD)/selftests/bin/mkbundle
+
+$(BUILD)/selftests/bin/mkbundle: $(BUILD)/selftests/tools/mkbundle.o $(LIBFERRY)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -28,6 +28,8 @@
 #include "somproto.h"
 
 #define CHUNK_BYTES	(64u << 10)
+/* Output the source lets wait before it waits for its socket itself. */
+#define UPLOAD_HIGH	(1u << 20)
 
 struct soa_mig {
 	struct ferry_mig_done *done;
@@ -37,6 +39,8 @@ struct soa_mig {
 	bool has_nat;
 	__u8 id[FERRY_MIG_ID_LEN];	/* being received */
 	__u8 up_id[FERRY_MIG_ID_LEN];	/* being uploaded */
+	__u64 up_deadline_ms;		/* its order's expiry */
+	int up_err;			/* why emit failed, or 0 */
 };
 
 static __u64 now_s(void)
@@ -207,7 +211,11 @@ static int emit(void *ctx, __u32 type, __u64 seq, const __u8 *env, size_t len)
 	(void)type;
 	(void)seq;
 	memcpy(mm.id, g->up_id, sizeof(mm.id));
-	return send_msg(soa, &mm);
+	/* flow control: the SOM reads us only as fast as the destination */
+	g->up_err = soa_somlink_drain(soa, UPLOAD_HIGH, g->up_deadline_ms);
+	if (!g->up_err)
+		g->up_err = send_msg(soa, &mm);
+	return g->up_err;
 }
 
 static void on_upload(struct soa *soa, struct soa_mig *g,
@@ -232,8 +240,13 @@ static void on_upload(struct soa *soa, struct soa_mig *g,
 		return;
 	}
 	memcpy(g->up_id, o.id, sizeof(g->up_id));
+	g->up_deadline_ms = o.expires_s * 1000;
+	g->up_err = 0;
 	ret = ferry_mig_source_run(&s, &res);
 	if (ret) {
+		/* waiting for the socket outlasted the order */
+		if (g->up_err == -ETIME)
+			res.reason = FERRY_MIG_EXPIRED;
 		pr_warn("migration: export failed: %s (%s)\n",
 			ferry_mig_reason_name((unsigned int)res.reason), res.msg);
 		send_reason(soa, FERRY_MSG_UPLOAD_FAILED, o.id,

@@ -76,6 +76,7 @@ void soa_somlink_close(struct soa *soa);
 void soa_somlink_reload(struct soa *soa);
 bool soa_somlink_registered(const struct soa *soa);
 int soa_somlink_send(struct soa *soa, __u8 type, const __u8 *msg, size_t len);
+int soa_somlink_drain(struct soa *soa, size_t max, __u64 deadline_ms);
 const struct ferry_identity *soa_somlink_identity(const struct soa *soa);
 
 /* migrate.c: the agent's side of a migration (IF(M,A) F3) */
