@@ -118,6 +118,7 @@ static void finish(struct som *som, struct som_mig *m, int reason,
 			"installed after %lld ms\n", hex, (unsigned long long)m->flows,
 			(unsigned long long)m->accepted,
 			(unsigned long long)m->rejected, ms_since(m, m->t_installed));
+	som_journal_mig(som, m, SOM_JREC_MIG_END, true);
 	answer_waiter(m);
 	/* its source may be paused for it */
 	som_relay_recheck(som, som_host_conn(som, m->n.from_host));
@@ -155,7 +156,7 @@ static bool same_vm(const struct ferry_notify *a, const struct ferry_notify *b)
 }
 
 /* A slot at the end; the oldest finished migration makes room. */
-static struct som_mig *slot(struct som *som)
+struct som_mig *som_mig_slot(struct som *som)
 {
 	__u32 i;
 
@@ -240,7 +241,7 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 	src = check_notify(som, n, err, errlen);
 	if (src < 0)
 		return src;
-	m = slot(som);
+	m = som_mig_slot(som);
 	if (!m) {
 		snprintf(err, errlen, "%u migrations running: no room",
 			 som->cfg.max_migrations);
@@ -256,15 +257,20 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 	order_of(som, m, src, &o);
 	ret = ferry_mig_order_seal(&o, &som->id, m->started_ms, m->order,
 				   sizeof(m->order), &m->order_len);
+	/* journaled before anyone hears of it, synced while the destination works */
+	if (!ret && som_journal_mig(som, m, SOM_JREC_MIG_START, false))
+		ret = -EIO;
 	mm.env = m->order;
 	mm.env_len = m->order_len;
 	if (!ret)
 		ret = send_msg(som, som_host_conn(som, n->to_host), &mm);
 	if (ret) {
-		snprintf(err, errlen, "cannot send the order: %s", strerror(-ret));
+		snprintf(err, errlen, "cannot %s the order: %s", ret == -EIO ?
+			 "journal" : "send", strerror(-ret));
 		finish(som, m, FERRY_MIG_INTERNAL, err);
 		return ret;
 	}
+	som_journal_sync(som);
 	m->t_order = som_now_ns();
 	ferry_mig_id_hex(m->id, hex);
 	pr_info("migration %s: zone %u, %u addresses, host %u -> host %u: PREPARE sent\n",
@@ -290,6 +296,7 @@ static int on_ready(struct som *som, struct som_mig *m)
 		return 0;
 	}
 	m->phase = SOM_MIG_UPLOADING;
+	som_journal_mig(som, m, SOM_JREC_MIG_PHASE, false);
 	return 0;
 }
 
@@ -309,6 +316,7 @@ static int on_data(struct som *som, struct som_mig *m, struct som_conn *src,
 	if (!m->t_first) {
 		m->t_first = som_now_ns();
 		m->phase = SOM_MIG_INSTALLING;
+		som_journal_mig(som, m, SOM_JREC_MIG_PHASE, false);
 	}
 	/* a source busy exporting sends DATA, not heartbeats: it is alive */
 	som->hosts[src->host].last_seen_ns = som_now_ns();
@@ -428,6 +436,25 @@ void som_mig_conn_gone(struct som *som, struct som_conn *c)
 		send_id(som, src ? m->n.to_host : m->n.from_host, FERRY_MSG_ABORT, m,
 			reason);
 		finish(som, m, reason, why);
+	}
+}
+
+/* A host registered again: tell it of migrations a restart ended. */
+void som_mig_host_back(struct som *som, struct som_conn *c)
+{
+	__u32 i, host = ferry_session_peer(&c->s)->host_id;
+	struct som_mig *m;
+
+	for (i = 0; i < som->nmigs; i++) {
+		m = &som->migs[i];
+		if (m->abort_from && m->n.from_host == host) {
+			send_id(som, host, FERRY_MSG_ABORT, m, m->reason);
+			m->abort_from = false;
+		}
+		if (m->abort_to && m->n.to_host == host) {
+			send_id(som, host, FERRY_MSG_ABORT, m, m->reason);
+			m->abort_to = false;
+		}
 	}
 }
 

@@ -112,7 +112,10 @@ int som_register(struct som *som, struct som_conn *c,
 		c->srcstr, p->naddrs, fns, p->schema_min, p->schema_max,
 		p->capacity, (unsigned long long)p->load,
 		changed ? "" : " (unchanged)");
-	return send_registered(som, c, p->host_id);
+	err = send_registered(som, c, p->host_id);
+	if (!err)	/* after REGISTERED: the agent takes them only then */
+		som_mig_host_back(som, c);
+	return err;
 }
 
 void som_heartbeat(struct som *som, struct som_conn *c, __u64 load)

@@ -143,7 +143,20 @@ struct som_mig {
 	__u8 order[FERRY_MIG_ORDER_MAX];	/* sealed: PREPARE and UPLOAD */
 	size_t order_len;
 	int wait_fd, wait_out;		/* a `ferryctl migrate --wait`, or -1 */
+	/* ended by a restart: the side still to be told (ABORT) when it registers */
+	bool abort_from, abort_to;
 };
+
+/* Kinds of journal records (journal.c, migjournal.c). */
+enum som_jrec {
+	SOM_JREC_HOST = 1,
+	SOM_JREC_MIG_START,
+	SOM_JREC_MIG_PHASE,
+	SOM_JREC_MIG_END,
+};
+
+/* The largest payload of a migration record. */
+#define SOM_JREC_MAX	(1 + 16 + 8 + 4 + FERRY_SOMPROTO_MSG_MAX)
 
 struct som {
 	const char *config_path;
@@ -218,7 +231,16 @@ int som_print_migrations(const struct som *som, int fd, bool json);
 void som_mig_free(struct som *som);
 
 bool som_mig_running(const struct som_mig *m);
+struct som_mig *som_mig_slot(struct som *som);
+void som_mig_host_back(struct som *som, struct som_conn *c);
 struct som_conn *som_host_conn(struct som *som, __u32 host_id);
+
+/* migjournal.c: migrations in the journal */
+int som_migj_encode(const struct som_mig *m, enum som_jrec kind, __u8 *buf,
+		    size_t size);
+int som_migj_replay(struct som *som, const __u8 *p, size_t len, char *err,
+		    size_t errlen);
+void som_migj_restarted(struct som *som);
 
 /* relay.c: flow control of the DATA relay */
 void som_relay_sent(struct som *som, struct som_mig *m, struct som_conn *src,
@@ -231,6 +253,9 @@ void som_relay_closed(struct som *som, struct som_conn *c);
 /* journal.c */
 int som_journal_open(struct som *som);
 int som_journal_append(struct som *som, const struct som_host *h);
+int som_journal_mig(struct som *som, const struct som_mig *m, enum som_jrec kind,
+		    bool sync);
+int som_journal_sync(struct som *som);
 void som_journal_close(struct som *som);
 
 /* control.c */

@@ -11,11 +11,19 @@
 # data flows to it; the SOM must then pause the source (som migrations
 # counts the pauses) instead of buffering the bundle.
 #
-#  (b) a migration of the VM succeeds with the relay paused on
+#  (a) the SOM killed (-9) in each phase: preparing (destination stopped),
+#      uploading (source stopped), installing (the relay paused, the
+#      bundle half way); each time, after the restart, `som migrations`
+#      shows it failed "som-restarted", each side that was a party gets
+#      ABORT som-restarted when it registers again, the destination's table
+#      holds none of the VM's flows and the source still holds all of them;
+#  (b) a migration of the same VM then succeeds with the relay paused on
 #      the way: all 250,000 flows installed, the same 5-tuples as on the
 #      source, and the SOM's peak memory (VmHWM) grown by less than the
 #      flow control allows (two high-water marks and a frame), far below
 #      the bundle;
+#  (c) the list of migrations (the three interrupted, the one done)
+#      survives another restart of the SOM, from its journal.
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/net/lib.sh
@@ -83,8 +91,41 @@ check "the destination none" [ "$(nvm 2)" = 0 ]
 
 mig_count() { mig_list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 phase_is() { [ "$(mig_field "$1" phase)" = "$2" ]; }
+aborts() { grep -c "aborted by the SOM: som-restarted" "$tmp/agent$1.log"; }
 
-# (b) the destination stopped while the data flows
+# kill_in PHASE: a migration brought to PHASE, the SOM killed (-9) and
+# started again; the agents continue and register again.
+kill_in() {
+	local want=$1 k=$(mig_count) a1=$(aborts 1) a2=$(aborts 2)
+	kill -STOP "${AGENTS[$([ $want = preparing ] && echo 2 || echo 1)]}"
+	mig_run --vm $VM --from 101 --to 102 > "$tmp/run.out" || fail "($want) migration started"
+	if [ $want = installing ]; then
+		wait_for 20 phase_is $k uploading || fail "(installing) uploading"
+		kill -STOP "${AGENTS[2]}"
+		kill -CONT "${AGENTS[1]}"
+		wait_for 60 eval '[ "$(mig_field $k pauses)" -ge 1 ]' ||
+			{ mig_list; fail "(installing) the relay paused the source"; }
+	fi
+	wait_for 20 phase_is $k $want || { mig_list; fail "($want) migration $k $want"; }
+	echo "ok: ($want) migration $k is $want$([ $want = installing ] && echo ", the relay paused, the bundle half way")"
+	som_stop KILL
+	som_start
+	check "($want) after the restart: failed, som-restarted" \
+		[ "$(mig_field $k phase)/$(mig_field $k reason)" = failed/som-restarted ]
+	kill -CONT "${AGENTS[1]}" "${AGENTS[2]}"
+	wait_for 40 som_connected 2 || fail "($want) agents back"
+	check "($want) the source got ABORT som-restarted when it came back" \
+		wait_for 10 eval '[ "$(aborts 1)" -gt "$a1" ]'
+	check "($want) the destination got ABORT som-restarted when it came back" \
+		wait_for 10 eval '[ "$(aborts 2)" -gt "$a2" ]'
+	check "($want) the destination holds none of the VM's flows" [ "$(nvm 2)" = 0 ]
+	check "($want) the source still holds all $N" [ "$(tuples 1)" = "$src_tuples" ]
+}
+kill_in preparing
+kill_in uploading
+kill_in installing
+
+# (b) the same VM again, the destination stopped while the data flows
 k=$(mig_count)
 base=$(awk '/^VmHWM/ {print $2}' /proc/$SOM_PID/status)
 kill -STOP "${AGENTS[1]}"
@@ -103,3 +144,12 @@ hwm=$(awk '/^VmHWM/ {print $2}' /proc/$SOM_PID/status)
 limit=$(( (2 * 4096 + 4096 + 2048) ))	# KiB: 2 x SOM_RELAY_HIGH (a doubling buffer), a frame, a read
 check "(b) the SOM's peak memory grew by $((hwm - base)) KiB, under $limit KiB (the bundle: $(( $(wc -c < "$tmp/vm.bundle") / 1024 )) KiB)" \
 	[ $((hwm - base)) -lt $limit ]
+
+# (c) the history survives a restart
+before=$(mig_list | python3 -c 'import json,sys; print([(m["id"], m["phase"], m["reason"], m["accepted"]) for m in json.load(sys.stdin)])')
+som_stop TERM
+som_start
+check "(c) the four migrations, as they ended, after a restart" \
+	[ "$(mig_list | python3 -c 'import json,sys; print([(m["id"], m["phase"], m["reason"], m["accepted"]) for m in json.load(sys.stdin)])')" = "$before" ]
+check "(c) three som-restarted, one done" \
+	[ "$(mig_list | grep -o '"reason": "som-restarted"' | wc -l)/$(mig_list | grep -o '"phase": "done"' | wc -l)" = 3/1 ]

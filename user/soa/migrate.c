@@ -286,6 +286,9 @@ int soa_mig_msg(struct soa *soa, __u8 type, const __u8 *msg, size_t len)
 			ferry_mig_reason_name(mm.reason));
 		if (g->recv && !memcmp(mm.id, g->id, sizeof(g->id)))
 			recv_end(g);
+		else if (ferry_mig_done_has(g->done, mm.id))
+			pr_warn("migration: it was installed here already (the SOM did "
+				"not hear DONE): its flows stay\n");
 		return 0;
 	default:
 		pr_warn("migration message %u is not for an agent\n", type);
