@@ -27,13 +27,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include "durable.h"
 #include "log.h"
 #include "som.h"
 
@@ -83,22 +83,6 @@ static size_t frame(__u8 *rec, int plen)
 	put_be(rec, (__u64)plen, 4);
 	put_be(rec + 4, crc32(0, rec + REC_HDR, (uInt)plen), 4);
 	return REC_HDR + (size_t)plen;
-}
-
-static int write_all(int fd, const __u8 *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* A host's record body: key, registered_ms, REGISTER. */
@@ -160,24 +144,9 @@ torn:
 	return (int)n;
 }
 
-static int fsync_dir(const char *path)
-{
-	char copy[SOM_PATH_MAX];
-	int fd, ret = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int write_rec(int fd, __u8 *rec, int plen)
 {
-	return plen < 0 ? plen : write_all(fd, rec, frame(rec, plen));
+	return plen < 0 ? plen : ferry_write_all(fd, rec, frame(rec, plen));
 }
 
 /* The records of migration m: START, then its PHASE or its END. */
@@ -207,30 +176,37 @@ static int compact(struct som *som)
 	__u32 i, n = 0;
 	int fd, err;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", som->cfg.journal);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	fd = ferry_replace_begin(som->cfg.journal, tmp, sizeof(tmp));
+	if (fd < 0) {
+		err = fd;
 		goto fail;
-	err = write_all(fd, (const __u8 *)MAGIC, MAGIC_LEN);
+	}
+	err = ferry_write_all(fd, MAGIC, MAGIC_LEN);
 	for (i = 0; i < som->nhosts && !err; i++, n++)
 		err = write_rec(fd, rec, encode_host(&som->hosts[i], rec + REC_HDR,
 						     PAYLOAD_MAX));
 	for (i = 0; i < som->nmigs && !err; i++)
 		err = write_mig(fd, &som->migs[i], &n);
-	if (err || fsync(fd) || close(fd) || rename(tmp, som->cfg.journal))
+	if (err) {
+		close(fd);
+		unlink(tmp);
 		goto fail;
-	fsync_dir(som->cfg.journal);
+	}
+	err = ferry_replace_commit(fd, tmp, som->cfg.journal);
+	if (err)
+		goto fail;
 	if (som->journal_fd >= 0)
 		close(som->journal_fd);
 	som->journal_fd = open(som->cfg.journal, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (som->journal_fd < 0)
+	if (som->journal_fd < 0) {
+		err = -errno;
 		goto fail;
+	}
 	som->journal_records = n;
 	return 0;
 fail:
 	pr_warn("journal %s: compaction failed: %s\n", som->cfg.journal,
-		strerror(errno));
-	unlink(tmp);
+		strerror(-err));
 	return -EIO;
 }
 

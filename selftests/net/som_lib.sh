@@ -134,12 +134,13 @@ mig_agent_conf() {
 }
 
 # The migration tests' agents and questions. mig_start_agent I runs agent
-# I of $tmp/soaI.conf in $NS, its pid in AGENTS[I], its log $tmp/agentI.log.
+# I of $tmp/soaI.conf in $NS, its pid in AGENTS[I], its log $tmp/agentI.log,
+# its state directory $tmp/stateI.
 SOA=$PWD/${BUILD:-build}/bin/ferry-soa
 AGENTS=()
 mig_start_agent() {
 	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$1.conf" \
-		2>>"$tmp/agent$1.log" &
+		--state-dir "$tmp/state$1" 2>>"$tmp/agent$1.log" &
 	AGENTS[$1]=$!
 }
 # mig_stop_agents: every agent started, even a stopped one

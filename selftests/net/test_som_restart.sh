@@ -13,16 +13,12 @@ cd "$(dirname "$0")/../.."
 . selftests/net/lib.sh
 . selftests/net/som_lib.sh
 BUILD=${BUILD:-build}
-SOA=$PWD/$BUILD/bin/ferry-soa
-AGENTS=()
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 tmp=$(mktemp -d)
 cleanup() {
 	local i
-	for i in "${AGENTS[@]}"; do
-		kill -CONT "$i" 2>/dev/null; kill "$i" 2>/dev/null; wait "$i" 2>/dev/null
-	done
+	mig_stop_agents
 	for i in 1 2 3; do
 		"$FERRYCTL" --netns "$NS" --instance somrst$i unload >/dev/null 2>&1
 		# an agent killed with -9 leaves its socket behind
@@ -63,18 +59,12 @@ done
 som_conf
 som_start
 
-start_agent() {	# start_agent I
-	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$1.conf" \
-		2>>"$tmp/agent$1.log" &
-	AGENTS[$1]=$!
-}
-connected() { [ "$(som_status | grep -c 'state connected')" = "$1" ]; }
 state_of() { som_status | grep -A1 "^host $1 " | tail -1; }
 is_lost() { state_of "$1" | grep -q 'state lost'; }
 is_connected() { state_of "$1" | grep -q 'state connected'; }
 
-for i in 1 2 3; do start_agent $i; done
-wait_for 20 connected 3 || { cat "$tmp"/*.log; som_status; fail "three agents registered"; }
+for i in 1 2 3; do mig_start_agent $i; done
+wait_for 20 som_connected 3 || { cat "$tmp"/*.log; som_status; fail "three agents registered"; }
 echo "ok: three ferry-soa agents registered"
 check "ferryctl agent shows the agent registered" \
 	[ -n "$("$FERRYCTL" --socket /run/ferry/somrst1.sock agent | grep '^som *registered')" ]
@@ -88,7 +78,7 @@ for sig in TERM KILL; do
 	som_start
 	check "after SIGKILL/TERM ($sig) the journal gives the same registry at once" \
 		[ "$(som_registry)" = "$before" ]
-	wait_for 40 connected 3 || { som_status; cat "$tmp/som.log"; fail "agents re-registered after $sig"; }
+	wait_for 40 som_connected 3 || { som_status; cat "$tmp/som.log"; fail "agents re-registered after $sig"; }
 	echo "ok: all three agents re-registered by themselves after $sig"
 	check "registry equal before and after the restart ($sig)" \
 		[ "$(som_registry)" = "$before" ]

@@ -53,6 +53,13 @@ __u32 ferry_mig_done_count(const struct ferry_mig_done *d)
 	return d->n;
 }
 
+void ferry_mig_done_get(const struct ferry_mig_done *d, __u32 i,
+			__u8 id[FERRY_MIG_ID_LEN], __u64 *expires_s)
+{
+	memcpy(id, d->e[i].id, FERRY_MIG_ID_LEN);
+	*expires_s = d->e[i].expires_s;
+}
+
 static long done_find(const struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN])
 {
 	__u32 i;

@@ -45,10 +45,9 @@
  * The ids of finished migrations, so that a replayed order answers
  * "already done". In memory, at most cap ids: when full, ids whose order
  * has expired go first (a replay of those is refused as expired anyway),
- * then the one expiring first. PERSISTENCE is the caller's: to keep the
- * guarantee across a restart of the agent, append (id, expires_s) of every
- * finished migration to a file and fsync it before confirming to the SOM,
- * and ferry_mig_done_add() each unexpired line at start.
+ * then the one expiring first. Persistence is migdonefile.h's: the agent
+ * appends (id, expires_s) of every finished migration to a file and syncs
+ * it before confirming to the SOM, and reloads the unexpired ones at start.
  */
 struct ferry_mig_done;
 
@@ -61,6 +60,9 @@ int ferry_mig_done_has(const struct ferry_mig_done *d, const __u8 id[FERRY_MIG_I
 void ferry_mig_done_add(struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN],
 			__u64 expires_s, __u64 now_s);
 __u32 ferry_mig_done_count(const struct ferry_mig_done *d);
+/* Entry i (< count) of the set, in no particular order. */
+void ferry_mig_done_get(const struct ferry_mig_done *d, __u32 i,
+			__u8 id[FERRY_MIG_ID_LEN], __u64 *expires_s);
 
 struct ferry_mig_dest {
 	const __u8 *som_pk;		/* pinned SOM public key (32 bytes) */

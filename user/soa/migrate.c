@@ -12,17 +12,22 @@
  * flows, which expire as the traffic moves to the destination.
  *
  * One receiver at a time (a second PREPARE is refused). The set of finished
- * migration ids lives in memory: an agent restart forgets it.
+ * migration ids is kept in STATE_DIR/INSTANCE.migrations-done
+ * (migdonefile.h): each installed migration is synced there before DONE
+ * is sent, so a replayed order answers already-done across restarts too.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "datapath.h"
 #include "log.h"
 #include "migdest.h"
+#include "migdonefile.h"
 #include "migsource.h"
 #include "soa.h"
 #include "somproto.h"
@@ -33,6 +38,7 @@
 
 struct soa_mig {
 	struct ferry_mig_done *done;
+	struct ferry_mig_done_file *file;	/* NULL: no migration is received */
 	struct ferry_mig_recv *recv;
 	struct ferry_mig_dest dest;	/* the receiver points to it */
 	struct ferry_import_nat nat;
@@ -132,10 +138,12 @@ static void on_prepare(struct soa *soa, struct soa_mig *g,
 	if (!ferry_mig_order_open(mm->env, mm->env_len, soa->cfg->som_public_key,
 				  &o, &reason, err, sizeof(err)))
 		memcpy(id, o.id, sizeof(id));
-	if (g->recv || writer_running(soa)) {
+	if (g->recv || writer_running(soa) || !g->file) {
 		pr_warn("migration: PREPARE refused: %s\n",
 			g->recv ? "a migration is being received" :
-				  "an import is running");
+			!g->file ? "no file of finished migrations ([security] added "
+				   "by a reload: restart the agent)" :
+				   "an import is running");
 		send_reason(soa, FERRY_MSG_REFUSED, id, FERRY_MIG_INTERNAL);
 		return;
 	}
@@ -185,6 +193,20 @@ static void send_done(struct soa *soa, struct soa_mig *g)
 		pr_warn("migration: cannot send DONE\n");
 }
 
+/* Installed: on disk before the SOM hears DONE. */
+static void note_done(struct soa_mig *g)
+{
+	const struct ferry_mig_order *o = ferry_mig_recv_order(g->recv);
+	char err[FERRY_MIG_DONE_FILE_ERR_MAX];
+
+	if (ferry_mig_done_file_note(g->file, g->done, o->id, o->expires_s, now_s(),
+				     err, sizeof(err)))
+		pr_warn("migration: installed, but not recorded as done (%s): after "
+			"a restart a replay of its order would import again\n", err);
+	else if (err[0])
+		pr_warn("migration: %s\n", err);
+}
+
 static void on_data(struct soa *soa, struct soa_mig *g,
 		    const struct ferry_migmsg *mm)
 {
@@ -197,6 +219,8 @@ static void on_data(struct soa *soa, struct soa_mig *g,
 	ret = ferry_mig_recv_feed(g->recv, mm->env, mm->env_len, now_s());
 	if (!ret)
 		return;
+	if (ret == 1)
+		note_done(g);
 	send_done(soa, g);
 	recv_end(g);
 }
@@ -305,18 +329,44 @@ void soa_mig_link_lost(struct soa *soa)
 	}
 }
 
+/* The finished migrations of this instance, from the state directory. */
+static int open_done_file(struct soa *soa, struct soa_mig *g)
+{
+	char path[PATH_MAX], err[FERRY_MIG_DONE_FILE_ERR_MAX];
+
+	if (mkdir(soa->state_dir, 0700) && errno != EEXIST) {
+		pr_warn("state directory %s: %s\n", soa->state_dir, strerror(errno));
+		return -errno;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.migrations-done",
+			     soa->state_dir, soa->cfg->instance) >= sizeof(path))
+		return -ENAMETOOLONG;
+	g->file = ferry_mig_done_file_open(path, g->done, now_s(), err, sizeof(err));
+	if (!g->file) {
+		pr_warn("%s\n", err);
+		return -errno;
+	}
+	if (err[0])
+		pr_warn("%s\n", err);
+	pr_info("finished migrations: %s, %u not expired\n", path,
+		ferry_mig_done_count(g->done));
+	return 0;
+}
+
 int soa_mig_open(struct soa *soa)
 {
+	int ret = -ENOMEM;
+
 	soa->mig = calloc(1, sizeof(*soa->mig));
 	if (!soa->mig)
-		return -ENOMEM;
+		return ret;
 	soa->mig->done = ferry_mig_done_new(FERRY_MIG_DONE_DEFAULT);
-	if (!soa->mig->done) {
-		free(soa->mig);
-		soa->mig = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	/* only an agent with a link to the SOM takes part in migrations */
+	if (soa->mig->done)
+		ret = soa->cfg->has_security ? open_done_file(soa, soa->mig) : 0;
+	if (ret)
+		soa_mig_close(soa);
+	return ret;
 }
 
 void soa_mig_close(struct soa *soa)
@@ -324,6 +374,7 @@ void soa_mig_close(struct soa *soa)
 	if (!soa->mig)
 		return;
 	recv_end(soa->mig);
+	ferry_mig_done_file_close(soa->mig->file);
 	ferry_mig_done_free(soa->mig->done);
 	free(soa->mig);
 	soa->mig = NULL;
