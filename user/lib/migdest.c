@@ -121,6 +121,7 @@ struct ferry_mig_recv {
 	crypto_generichash_state hash;
 	int state;		/* 0 receiving, 1 installed, <0 failed (-errno) */
 	__u64 gap_lo, gap_hi;	/* failed on a jump: chunks [lo, hi) missing */
+	bool ended;		/* the source's commit came (valid or not) */
 };
 
 static int result(struct ferry_mig_result *res, int reason, int code,
@@ -209,6 +210,12 @@ void ferry_mig_recv_free(struct ferry_mig_recv *r)
 const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r)
 {
 	return &r->res;
+}
+
+bool ferry_mig_recv_settled(const struct ferry_mig_recv *r)
+{
+	return r->state > 0 || (r->state < 0 &&
+		(r->res.reason != FERRY_MIG_CHUNK_MISSING || r->ended));
 }
 
 const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r)
@@ -534,8 +541,10 @@ int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 	int ret;
 
 	if (r->state < 0) {
-		if (!open_envelope(r, env, len, &e))
+		if (!open_envelope(r, env, len, &e)) {
 			refine_failure(r, &e);
+			r->ended |= e.type == FERRY_MSG_MIG_COMMIT;
+		}
 		return r->state;
 	}
 	if (r->state > 0)
@@ -546,7 +555,7 @@ int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 		if (e.type == FERRY_MSG_MIG_CHUNK)
 			ret = take_chunk(r, &e);
 		else if (e.type == FERRY_MSG_MIG_COMMIT)
-			return r->state = take_commit(r, &e, now_s, t0);
+			return r->ended = true, r->state = take_commit(r, &e, now_s, t0);
 		else
 			ret = result(&r->res, FERRY_MIG_PROTOCOL, -EPROTO, "envelope type "
 				     "%u is not a chunk or a commit", e.type);

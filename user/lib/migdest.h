@@ -36,6 +36,7 @@
 #ifndef FERRY_MIGDEST_H
 #define FERRY_MIGDEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "cthandover.h"
@@ -97,8 +98,15 @@ struct ferry_mig_recv *ferry_mig_recv_new(const struct ferry_mig_dest *d,
 int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 			__u64 now_s);
 
-/* The outcome so far (final after 1 or an error). */
+/* The outcome so far (final once settled). */
 const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r);
+/*
+ * Is the outcome final? After 1 it is; after a failure too, except a jump
+ * in seq (chunk-missing) before the commit came: the skipped chunk may
+ * still turn up and make it chunk-out-of-order. A caller that reports the
+ * reason goes on feeding until then (the SOM's deadline bounds the wait).
+ */
+bool ferry_mig_recv_settled(const struct ferry_mig_recv *r);
 const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r);
 void ferry_mig_recv_free(struct ferry_mig_recv *r);
 
