@@ -45,21 +45,11 @@ static const char *who(const struct som_conn *c, char *buf, size_t len)
 
 void som_conn_flush(struct som *som, struct som_conn *c)
 {
-	const __u8 *p;
-	size_t len;
-	ssize_t n;
+	/* a failed socket is seen when it is read */
+	ssize_t left = ferry_session_write(&c->s, c->w.fd);
 
-	for (;;) {
-		p = ferry_session_output(&c->s, &len);
-		if (!len)
-			break;
-		n = send(c->w.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		ferry_session_output_done(&c->s, (size_t)n);
-	}
 	som_loop_mod(som, &c->w, (c->paused ? 0 : EPOLLIN | EPOLLRDHUP) |
-		     (len ? EPOLLOUT : 0));
+		     (left ? EPOLLOUT : 0));
 	som_relay_drained(som, c);
 }
 

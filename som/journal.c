@@ -45,7 +45,7 @@
 #define PAYLOAD_MAX	(1 + HOST_FIXED + FERRY_SOMPROTO_MSG_MAX)
 #define JOURNAL_MAX	(64u << 20)
 
-static void put_be(__u8 *p, __u64 v, int n)
+void som_put_be(__u8 *p, __u64 v, int n)
 {
 	while (n--) {
 		p[n] = (__u8)v;
@@ -53,7 +53,7 @@ static void put_be(__u8 *p, __u64 v, int n)
 	}
 }
 
-static __u64 get_be(const __u8 *p, int n)
+__u64 som_get_be(const __u8 *p, int n)
 {
 	__u64 v = 0;
 
@@ -71,7 +71,7 @@ static int encode_host(const struct som_host *h, __u8 *buf, size_t size)
 		return -ENOSPC;
 	buf[0] = SOM_JREC_HOST;
 	memcpy(buf + 1, h->pk, 32);
-	put_be(buf + 1 + 32, h->registered_ms, 8);
+	som_put_be(buf + 1 + 32, h->registered_ms, 8);
 	len = ferry_register_encode(&h->p, buf + 1 + HOST_FIXED,
 				    size - 1 - HOST_FIXED);
 	return len < 0 ? len : 1 + HOST_FIXED + len;
@@ -80,8 +80,8 @@ static int encode_host(const struct som_host *h, __u8 *buf, size_t size)
 /* The header of the record whose payload of plen bytes is at rec + REC_HDR. */
 static size_t frame(__u8 *rec, int plen)
 {
-	put_be(rec, (__u64)plen, 4);
-	put_be(rec + 4, crc32(0, rec + REC_HDR, (uInt)plen), 4);
+	som_put_be(rec, (__u64)plen, 4);
+	som_put_be(rec + 4, crc32(0, rec + REC_HDR, (uInt)plen), 4);
 	return REC_HDR + (size_t)plen;
 }
 
@@ -97,7 +97,7 @@ static int replay_host(struct som *som, const __u8 *p, size_t len, char *err,
 	}
 	if (ferry_register_decode(p + HOST_FIXED, len - HOST_FIXED, &prof, err, errlen))
 		return -EBADMSG;
-	return som_host_put(som, &prof, p, get_be(p + 32, 8)) < 0 ? -ENOMEM : 0;
+	return som_host_put(som, &prof, p, som_get_be(p + 32, 8)) < 0 ? -ENOMEM : 0;
 }
 
 static int replay_one(struct som *som, int version, const __u8 *p, size_t len,
@@ -121,11 +121,11 @@ static int replay(struct som *som, int version, const __u8 *text, size_t len)
 	while (off < len) {
 		if (len - off < REC_HDR)
 			goto torn;
-		plen = (__u32)get_be(text + off, 4);
+		plen = (__u32)som_get_be(text + off, 4);
 		if (plen < (version == 1 ? HOST_FIXED : 1) || plen > PAYLOAD_MAX ||
 		    len - off - REC_HDR < plen)
 			goto torn;
-		if (get_be(text + off + 4, 4) != crc32(0, text + off + REC_HDR, plen))
+		if (som_get_be(text + off + 4, 4) != crc32(0, text + off + REC_HDR, plen))
 			goto torn;
 		ret = replay_one(som, version, text + off + REC_HDR, plen, err,
 				 sizeof(err));

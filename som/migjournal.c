@@ -32,23 +32,6 @@
 #define PHASE_LEN	(1 + 16 + 1 + 4 * 8)
 #define END_FIXED	(1 + 16 + 1 + 1 + 5 * 8 + 4 * 8 + 1)
 
-static void put_be(__u8 *p, __u64 v, int n)
-{
-	while (n--) {
-		p[n] = (__u8)v;
-		v >>= 8;
-	}
-}
-
-static __u64 get_be(const __u8 *p, int n)
-{
-	__u64 v = 0;
-
-	while (n--)
-		v = v << 8 | *p++;
-	return v;
-}
-
 /* The times of m, as ms since its notification. */
 static void put_times(__u8 *p, const struct som_mig *m)
 {
@@ -56,7 +39,7 @@ static void put_times(__u8 *p, const struct som_mig *m)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		put_be(p + 8 * i, t[i] ? (t[i] - m->t_notify) / NS_PER_MS : NOT_REACHED, 8);
+		som_put_be(p + 8 * i, t[i] ? (t[i] - m->t_notify) / NS_PER_MS : NOT_REACHED, 8);
 }
 
 /*
@@ -71,7 +54,7 @@ static void get_times(const __u8 *p, struct som_mig *m)
 
 	m->t_notify = 1;
 	for (i = 0; i < 4; i++) {
-		v = get_be(p + 8 * i, 8);
+		v = som_get_be(p + 8 * i, 8);
 		*t[i] = v == NOT_REACHED ? 0 : 1 + v * NS_PER_MS;
 	}
 }
@@ -89,8 +72,8 @@ int som_migj_encode(const struct som_mig *m, enum som_jrec kind, __u8 *buf,
 	memcpy(buf + 1, m->id, 16);
 	switch (kind) {
 	case SOM_JREC_MIG_START:
-		put_be(buf + 17, m->started_ms, 8);
-		put_be(buf + 25, m->deadline_ms, 4);
+		som_put_be(buf + 17, m->started_ms, 8);
+		som_put_be(buf + 25, m->deadline_ms, 4);
 		len = ferry_notify_encode(&m->n, buf + START_FIXED, size - START_FIXED);
 		return len < 0 ? len : START_FIXED + len;
 	case SOM_JREC_MIG_PHASE:
@@ -101,7 +84,7 @@ int som_migj_encode(const struct som_mig *m, enum som_jrec kind, __u8 *buf,
 		buf[17] = (__u8)m->phase;
 		buf[18] = (__u8)m->reason;
 		for (i = 0; i < 5; i++)
-			put_be(buf + 19 + 8 * i, v[i], 8);
+			som_put_be(buf + 19 + 8 * i, v[i], 8);
 		put_times(buf + 59, m);
 		buf[91] = (__u8)why;
 		memcpy(buf + END_FIXED, m->why, why);
@@ -139,8 +122,8 @@ static int replay_start(struct som *som, const __u8 *p, size_t len, char *err,
 		       -ENOSPC;
 	memcpy(m->id, p + 1, 16);
 	m->n = n;
-	m->started_ms = get_be(p + 17, 8);
-	m->deadline_ms = (__u32)get_be(p + 25, 4);
+	m->started_ms = som_get_be(p + 17, 8);
+	m->deadline_ms = (__u32)som_get_be(p + 25, 4);
 	m->phase = SOM_MIG_PREPARING;
 	m->wait_fd = m->wait_out = -1;
 	m->t_notify = 1;
@@ -180,7 +163,7 @@ static int replay_update(struct som *som, const __u8 *p, size_t len, bool end,
 	v[0] = &m->flows, v[1] = &m->accepted, v[2] = &m->rejected;
 	v[3] = &m->chunks, v[4] = &m->pauses;
 	for (i = 0; i < 5; i++)
-		*v[i] = get_be(p + 19 + 8 * i, 8);
+		*v[i] = som_get_be(p + 19 + 8 * i, 8);
 	get_times(p + 59, m);
 	snprintf(m->why, sizeof(m->why), "%.*s", p[91], (const char *)p + END_FIXED);
 	return 0;

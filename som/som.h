@@ -256,6 +256,9 @@ int som_journal_append(struct som *som, const struct som_host *h);
 int som_journal_mig(struct som *som, const struct som_mig *m, enum som_jrec kind,
 		    bool sync);
 int som_journal_sync(struct som *som);
+/* big-endian n-byte integers of the journal's records */
+void som_put_be(__u8 *p, __u64 v, int n);
+__u64 som_get_be(const __u8 *p, int n);
 void som_journal_close(struct som *som);
 
 /* control.c */

@@ -89,21 +89,11 @@ static void drop(struct soa *soa, const char *why)
 static void flush(struct soa *soa)
 {
 	struct soa_somlink *l = soa->somlink;
-	const __u8 *p;
-	size_t len;
-	ssize_t n;
+	/* a failed socket is seen when it is read */
+	ssize_t left = ferry_session_write(&l->s, l->fd);
 
-	for (;;) {
-		p = ferry_session_output(&l->s, &len);
-		if (!len)
-			break;
-		n = send(l->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		ferry_session_output_done(&l->s, (size_t)n);
-	}
 	soa_loop_mod(soa, l->fd, SOA_EV_SOM, EPOLLIN | EPOLLRDHUP |
-		     (len ? EPOLLOUT : 0));
+		     (left ? EPOLLOUT : 0));
 }
 
 static __u32 capacity(const struct soa *soa)
@@ -433,26 +423,19 @@ int soa_somlink_drain(struct soa *soa, size_t max, __u64 deadline_ms)
 {
 	struct soa_somlink *l = soa->somlink;
 	struct pollfd p;
-	const __u8 *out;
+	ssize_t left;
 	__u64 now;
-	size_t len;
-	ssize_t n;
 
 	if (!l || l->state != L_UP)
 		return -EPIPE;
 	p.fd = l->fd;
 	p.events = POLLOUT;
 	for (;;) {
-		out = ferry_session_output(&l->s, &len);
-		if (len <= max)
-			return 0;
-		n = send(l->fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			ferry_session_output_done(&l->s, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
+		left = ferry_session_write(&l->s, l->fd);
+		if (left < 0)
 			return -EPIPE;
+		if ((size_t)left <= max)
+			return 0;
 		now = realtime_ms();
 		if (now >= deadline_ms)
 			return -ETIME;
