@@ -164,3 +164,29 @@ for k in sys.argv[2].split("."):
 print(v)' "$1" "$2"
 }
 mig_run() { "$FERRYCTL" migrate --som-socket "$tmp/som.sock" "$@"; }
+# fail, for the migration tests: with the tail of every log in $tmp
+mig_fail() {
+	echo "FAIL: $*"
+	local f
+	for f in "$tmp"/*.log; do echo "== $f"; tail -15 "$f"; done
+	exit 1
+}
+# mig_cleanup PREFIX: the agents stopped, instances PREFIX1 and PREFIX2
+# unloaded (and their sockets removed: a kill -9 leaves them), som_cleanup
+mig_cleanup() {
+	local i
+	mig_stop_agents
+	for i in 1 2; do
+		"$FERRYCTL" --netns "$NS" --instance "$1$i" unload >/dev/null 2>&1
+		rm -f "/run/ferry/$1$i.sock"
+	done
+	som_cleanup
+}
+# mig_links NAME: veth pairs NAMEv1/NAMEp1 and NAMEv2/NAMEp2 in $NS, up
+mig_links() {
+	local i l
+	for i in 1 2; do
+		ip -n "$NS" link add "$1v$i" type veth peer name "$1p$i" || fail "veth"
+		for l in "$1v$i" "$1p$i"; do ip -n "$NS" link set "$l" up; done
+	done
+}

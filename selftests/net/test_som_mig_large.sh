@@ -37,28 +37,10 @@ VM=0:198.18.10.1
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v python3 >/dev/null || skip "needs python3"
 tmp=$(mktemp -d)
-fail() {
-	echo "FAIL: $*"
-	local f
-	for f in "$tmp"/*.log; do echo "== $f"; tail -15 "$f"; done
-	exit 1
-}
-cleanup() {
-	local i
-	mig_stop_agents
-	for i in 1 2; do
-		"$FERRYCTL" --netns "$NS" --instance miglg$i unload >/dev/null 2>&1
-		rm -f /run/ferry/miglg$i.sock
-	done
-	som_cleanup
-}
-trap cleanup EXIT INT TERM
+fail() { mig_fail "$@"; }
+trap 'mig_cleanup miglg' EXIT INT TERM
 som_ns_setup miglg
-for i in 1 2; do
-	ip -n "$NS" link add lgv$i type veth peer name lgp$i
-	ip -n "$NS" link set lgv$i up
-	ip -n "$NS" link set lgp$i up
-done
+mig_links lg
 
 som_key som
 : > "$tmp/authorized_keys"

@@ -32,23 +32,13 @@ SRV= CLI=
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v python3 >/dev/null || skip "needs python3 (to hold TCP connections)"
 tmp=$(mktemp -d)
-fail() {
-	echo "FAIL: $*"
-	local f
-	for f in "$tmp"/*.log; do echo "== $f"; tail -15 "$f"; done
-	exit 1
-}
+fail() { mig_fail "$@"; }
 cleanup() {
-	local i
 	[ -n "$CLI" ] && kill "$CLI" 2>/dev/null && wait "$CLI" 2>/dev/null
 	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
-	mig_stop_agents
-	for i in 1 2; do
-		"$FERRYCTL" --netns "$NS" --instance engmig$i unload >/dev/null 2>&1
-	done
 	ip netns del $CNS 2>/dev/null
 	ip netns del $SNS 2>/dev/null
-	som_cleanup
+	mig_cleanup engmig
 }
 trap cleanup EXIT INT TERM
 som_ns_setup engmig
