@@ -7,8 +7,10 @@
  * the source and relays every DATA to the destination as it arrives; on
  * DONE it sends RELEASE to the source. Every failure (REFUSED, DONE with a
  * reason, UPLOAD_FAILED, a side disconnecting, the deadline) ends the
- * migration with a reason and ABORT to the side still there. Finished
- * migrations are kept in memory only (not journaled).
+ * migration with a reason and ABORT to the side still there. The relay is
+ * flow-controlled (relay.c); every migration is journaled (migjournal.c),
+ * so that a restart ends the running ones as som-restarted and keeps the
+ * list of finished ones.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,8 +2,9 @@
 /*
  * ferry-som, the State Orchestration Master: it authenticates and
  * authorizes SOAs and TDEs (IF(M,A) F1), keeps the registry of State Hosts
- * (F2) with their heartbeats, persists it in a journal, and accepts TDE
- * notifications (IF(M,T) F1). One thread, one epoll loop.
+ * (F2) with their heartbeats, persists it in a journal, accepts TDE
+ * notifications (IF(M,T) F1) and runs the migrations they start (F3),
+ * journaled too. One thread, one epoll loop.
  */
 #ifndef FERRY_SOM_H
 #define FERRY_SOM_H
