@@ -45,20 +45,12 @@ static const char *who(const struct som_conn *c, char *buf, size_t len)
 
 void som_conn_flush(struct som *som, struct som_conn *c)
 {
-	const __u8 *p;
-	size_t len;
-	ssize_t n;
+	/* a failed socket is seen when it is read */
+	ssize_t left = ferry_session_write(&c->s, c->w.fd);
 
-	for (;;) {
-		p = ferry_session_output(&c->s, &len);
-		if (!len)
-			break;
-		n = send(c->w.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		ferry_session_output_done(&c->s, (size_t)n);
-	}
-	som_loop_mod(som, &c->w, EPOLLIN | EPOLLRDHUP | (len ? EPOLLOUT : 0));
+	som_loop_mod(som, &c->w, (c->paused ? 0 : EPOLLIN | EPOLLRDHUP) |
+		     (left ? EPOLLOUT : 0));
+	som_relay_drained(som, c);
 }
 
 void som_conn_close(struct som *som, struct som_conn *c, int reason,
@@ -69,6 +61,7 @@ void som_conn_close(struct som *som, struct som_conn *c, int reason,
 	if (c->up && !c->closing)
 		ferry_session_close(&c->s, (__u8)reason);
 	c->closing = true;
+	som_relay_closed(som, c);
 	som_conn_flush(som, c);
 	if (c->host >= 0) {
 		som_mig_conn_gone(som, c);
@@ -183,10 +176,14 @@ static int rate_ok(struct msg_ctx *m)
 static int on_msg(void *ctx, __u8 type, const __u8 *msg, size_t len)
 {
 	struct msg_ctx *m = ctx;
-	int ret = rate_ok(m);
+	int ret;
 
-	if (ret)
-		return ret;
+	/* a migration's DATA is paced by the relay's flow control instead */
+	if (type != FERRY_MSG_DATA || !som_relay_feeding(m->som, m->c)) {
+		ret = rate_ok(m);
+		if (ret)
+			return ret;
+	}
 	switch (type) {
 	case FERRY_MSG_REGISTER:
 		return on_register(m, msg, len);
@@ -272,7 +269,10 @@ void som_conn_event(struct som *som, struct som_conn *c, unsigned int events)
 		som_conn_flush(som, c);
 	if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
-	for (i = 0; i < 64 && !ret; i++)
+	/* paused by the relay: read only to see an error or the end */
+	if (c->paused && !(events & (EPOLLHUP | EPOLLERR)))
+		return;
+	for (i = 0; i < 64 && !ret && (!c->paused || events & (EPOLLHUP | EPOLLERR)); i++)
 		ret = read_some(som, c, &m);
 	if (ret == 2) {
 		pr_info("%s closed the session\n", who(c, name, sizeof(name)));

@@ -7,8 +7,10 @@
  * the source and relays every DATA to the destination as it arrives; on
  * DONE it sends RELEASE to the source. Every failure (REFUSED, DONE with a
  * reason, UPLOAD_FAILED, a side disconnecting, the deadline) ends the
- * migration with a reason and ABORT to the side still there. Finished
- * migrations are kept in memory only (not journaled).
+ * migration with a reason and ABORT to the side still there. The relay is
+ * flow-controlled (relay.c); every migration is journaled (migjournal.c),
+ * so that a restart ends the running ones as som-restarted and keeps the
+ * list of finished ones.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,12 +30,12 @@ static const char *const phase_names[] = {
 	"preparing", "uploading", "installing", "done", "failed",
 };
 
-static bool running(const struct som_mig *m)
+bool som_mig_running(const struct som_mig *m)
 {
 	return m->phase < SOM_MIG_DONE;
 }
 
-static struct som_conn *host_conn(struct som *som, __u32 host_id)
+struct som_conn *som_host_conn(struct som *som, __u32 host_id)
 {
 	int i = som_host_find(som, host_id);
 
@@ -61,7 +63,7 @@ static void send_id(struct som *som, __u32 host_id, __u8 type,
 		    const struct som_mig *m, int reason)
 {
 	struct ferry_migmsg mm = { .type = type, .reason = (__u32)reason };
-	struct som_conn *c = host_conn(som, host_id);
+	struct som_conn *c = som_host_conn(som, host_id);
 
 	if (!c)
 		return;
@@ -118,8 +120,10 @@ static void finish(struct som *som, struct som_mig *m, int reason,
 			"installed after %lld ms\n", hex, (unsigned long long)m->flows,
 			(unsigned long long)m->accepted,
 			(unsigned long long)m->rejected, ms_since(m, m->t_installed));
+	som_journal_mig(som, m, SOM_JREC_MIG_END, true);
 	answer_waiter(m);
-	(void)som;
+	/* its source may be paused for it */
+	som_relay_recheck(som, som_host_conn(som, m->n.from_host));
 }
 
 /* Fail a running migration: ABORT to both sides (a gone side is skipped). */
@@ -154,12 +158,12 @@ static bool same_vm(const struct ferry_notify *a, const struct ferry_notify *b)
 }
 
 /* A slot at the end; the oldest finished migration makes room. */
-static struct som_mig *slot(struct som *som)
+struct som_mig *som_mig_slot(struct som *som)
 {
 	__u32 i;
 
 	if (som->nmigs == som->cfg.max_migrations) {
-		for (i = 0; i < som->nmigs && running(&som->migs[i]); i++)
+		for (i = 0; i < som->nmigs && som_mig_running(&som->migs[i]); i++)
 			;
 		if (i == som->nmigs)
 			return NULL;
@@ -220,7 +224,7 @@ static int check_notify(struct som *som, const struct ferry_notify *n,
 		return -ENOENT;
 	}
 	for (i = 0; i < som->nmigs; i++)
-		if (running(&som->migs[i]) && same_vm(&som->migs[i].n, n)) {
+		if (som_mig_running(&som->migs[i]) && same_vm(&som->migs[i].n, n)) {
 			snprintf(err, errlen, "a migration of this VM is running already");
 			return -EALREADY;
 		}
@@ -239,7 +243,7 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 	src = check_notify(som, n, err, errlen);
 	if (src < 0)
 		return src;
-	m = slot(som);
+	m = som_mig_slot(som);
 	if (!m) {
 		snprintf(err, errlen, "%u migrations running: no room",
 			 som->cfg.max_migrations);
@@ -248,20 +252,27 @@ int som_mig_start(struct som *som, const struct ferry_notify *n, char *err,
 	m->n = *n;
 	m->wait_fd = m->wait_out = -1;
 	m->t_notify = som_now_ns();
+	m->started_ms = som_realtime_ms();
+	m->deadline_ms = som->cfg.mig_deadline_ms;
 	m->deadline_ns = m->t_notify + som->cfg.mig_deadline_ms * NS_PER_MS;
 	ferry_mig_id_random(m->id);
 	order_of(som, m, src, &o);
-	ret = ferry_mig_order_seal(&o, &som->id, som_realtime_ms(), m->order,
+	ret = ferry_mig_order_seal(&o, &som->id, m->started_ms, m->order,
 				   sizeof(m->order), &m->order_len);
+	/* journaled before anyone hears of it, synced while the destination works */
+	if (!ret && som_journal_mig(som, m, SOM_JREC_MIG_START, false))
+		ret = -EIO;
 	mm.env = m->order;
 	mm.env_len = m->order_len;
 	if (!ret)
-		ret = send_msg(som, host_conn(som, n->to_host), &mm);
+		ret = send_msg(som, som_host_conn(som, n->to_host), &mm);
 	if (ret) {
-		snprintf(err, errlen, "cannot send the order: %s", strerror(-ret));
+		snprintf(err, errlen, "cannot %s the order: %s", ret == -EIO ?
+			 "journal" : "send", strerror(-ret));
 		finish(som, m, FERRY_MIG_INTERNAL, err);
 		return ret;
 	}
+	som_journal_sync(som);
 	m->t_order = som_now_ns();
 	ferry_mig_id_hex(m->id, hex);
 	pr_info("migration %s: zone %u, %u addresses, host %u -> host %u: PREPARE sent\n",
@@ -278,7 +289,7 @@ static int on_ready(struct som *som, struct som_mig *m)
 	if (m->phase != SOM_MIG_PREPARING)
 		return -EPROTO;
 	if (src < 0 || !som->hosts[src].conn) {
-		fail(som, m, FERRY_MIG_INTERNAL, "the source is gone");
+		fail(som, m, FERRY_MIG_SOURCE_LOST, "the source is gone");
 		return 0;
 	}
 	/* the very order the destination accepted */
@@ -287,27 +298,35 @@ static int on_ready(struct som *som, struct som_mig *m)
 		return 0;
 	}
 	m->phase = SOM_MIG_UPLOADING;
+	som_journal_mig(som, m, SOM_JREC_MIG_PHASE, false);
 	return 0;
 }
 
-static int on_data(struct som *som, struct som_mig *m,
+static int on_data(struct som *som, struct som_mig *m, struct som_conn *src,
 		   const struct ferry_migmsg *in)
 {
-	struct som_conn *dst = host_conn(som, m->n.to_host);
+	struct som_conn *dst = som_host_conn(som, m->n.to_host);
 	struct ferry_migmsg mm = *in;
 
 	if (m->phase != SOM_MIG_UPLOADING && m->phase != SOM_MIG_INSTALLING)
 		return -EPROTO;
 	if (!dst) {
-		fail(som, m, FERRY_MIG_INTERNAL, "the destination is gone");
+		fail(som, m, FERRY_MIG_DESTINATION_LOST, "the destination is gone");
 		return 0;
 	}
-	if (!m->t_first)
-		m->t_first = som_now_ns();
-	m->phase = SOM_MIG_INSTALLING;
 	m->chunks++;
-	if (send_msg(som, dst, &mm))
+	if (!m->t_first) {
+		m->t_first = som_now_ns();
+		m->phase = SOM_MIG_INSTALLING;
+		som_journal_mig(som, m, SOM_JREC_MIG_PHASE, false);
+	}
+	/* a source busy exporting sends DATA, not heartbeats: it is alive */
+	som->hosts[src->host].last_seen_ns = som_now_ns();
+	if (send_msg(som, dst, &mm)) {
 		fail(som, m, FERRY_MIG_INTERNAL, "cannot relay DATA");
+		return 0;
+	}
+	som_relay_sent(som, m, src, dst);
 	return 0;
 }
 
@@ -359,9 +378,14 @@ int som_mig_msg(struct som *som, struct som_conn *c, __u8 type,
 		return -EBADMSG;
 	}
 	m = find(som, mm.id);
-	if (!m || !running(m)) {
-		pr_info("migration message %u from host %u for a migration not running: ignored\n",
-			type, peer->host_id);
+	if (!m || !som_mig_running(m)) {
+		/* the rest of a failed migration's upload: hundreds may follow */
+		if (type == FERRY_MSG_DATA)
+			pr_debug("DATA from host %u for a migration not running: ignored\n",
+				 peer->host_id);
+		else
+			pr_info("migration message %u from host %u for a migration not running: ignored\n",
+				type, peer->host_id);
 		return 0;
 	}
 	from_src = type == FERRY_MSG_DATA || type == FERRY_MSG_UPLOAD_FAILED;
@@ -379,7 +403,7 @@ int som_mig_msg(struct som *som, struct som_conn *c, __u8 type,
 		ret = 0;
 		break;
 	case FERRY_MSG_DATA:
-		ret = on_data(som, m, &mm);
+		ret = on_data(som, m, c, &mm);
 		break;
 	case FERRY_MSG_DONE:
 		ret = on_done(som, m, &mm);
@@ -398,18 +422,41 @@ void som_mig_conn_gone(struct som *som, struct som_conn *c)
 {
 	__u32 i, host = ferry_session_peer(&c->s)->host_id;
 	char why[64];
+	int reason;
 
 	for (i = 0; i < som->nmigs; i++) {
 		struct som_mig *m = &som->migs[i];
+		bool src;
 
-		if (!running(m) || (m->n.from_host != host && m->n.to_host != host))
+		if (!som_mig_running(m) || (m->n.from_host != host && m->n.to_host != host))
 			continue;
+		src = m->n.from_host == host;
+		reason = src ? FERRY_MIG_SOURCE_LOST : FERRY_MIG_DESTINATION_LOST;
 		snprintf(why, sizeof(why), "the %s (host %u) disconnected",
-			 m->n.from_host == host ? "source" : "destination", host);
+			 src ? "source" : "destination", host);
 		/* its connection is closing: ABORT only reaches the other side */
-		send_id(som, m->n.from_host == host ? m->n.to_host : m->n.from_host,
-			FERRY_MSG_ABORT, m, FERRY_MIG_INTERNAL);
-		finish(som, m, FERRY_MIG_INTERNAL, why);
+		send_id(som, src ? m->n.to_host : m->n.from_host, FERRY_MSG_ABORT, m,
+			reason);
+		finish(som, m, reason, why);
+	}
+}
+
+/* A host registered again: tell it of migrations a restart ended. */
+void som_mig_host_back(struct som *som, struct som_conn *c)
+{
+	__u32 i, host = ferry_session_peer(&c->s)->host_id;
+	struct som_mig *m;
+
+	for (i = 0; i < som->nmigs; i++) {
+		m = &som->migs[i];
+		if (m->abort_from && m->n.from_host == host) {
+			send_id(som, host, FERRY_MSG_ABORT, m, m->reason);
+			m->abort_from = false;
+		}
+		if (m->abort_to && m->n.to_host == host) {
+			send_id(som, host, FERRY_MSG_ABORT, m, m->reason);
+			m->abort_to = false;
+		}
 	}
 }
 
@@ -419,7 +466,7 @@ void som_mig_tick(struct som *som)
 	__u32 i;
 
 	for (i = 0; i < som->nmigs; i++)
-		if (running(&som->migs[i]) && now >= som->migs[i].deadline_ns)
+		if (som_mig_running(&som->migs[i]) && now >= som->migs[i].deadline_ns)
 			fail(som, &som->migs[i], FERRY_MIG_EXPIRED,
 			     "the deadline passed");
 }
@@ -512,7 +559,7 @@ int som_mig_control(struct som *som, int argc, char **argv, int conn, int out,
 	idx = som_mig_start(som, &n, err, errlen);
 	if (idx < 0)
 		return idx;
-	if (!running(&som->migs[idx]))
+	if (!som_mig_running(&som->migs[idx]))
 		return -EIO;
 	ferry_mig_id_hex(som->migs[idx].id, hex);
 	if (!wait) {
@@ -541,11 +588,13 @@ static void print_json(FILE *f, const struct som_mig *m)
 	}
 	fprintf(f, "], \"from\": %u, \"to\": %u, \"phase\": \"%s\", \"reason\": \"%s\", "
 		"\"flows\": %llu, \"accepted\": %llu, \"rejected\": %llu, "
+		"\"pauses\": %llu, \"started_ms\": %llu, "
 		"\"ms\": {\"order\": %lld, \"first_chunk\": %lld, \"installed\": %lld, "
 		"\"released\": %lld}}", m->n.from_host, m->n.to_host,
 		phase_names[m->phase], ferry_mig_reason_name((unsigned int)m->reason),
 		(unsigned long long)m->flows, (unsigned long long)m->accepted,
-		(unsigned long long)m->rejected, ms_since(m, m->t_order),
+		(unsigned long long)m->rejected, (unsigned long long)m->pauses,
+		(unsigned long long)m->started_ms, ms_since(m, m->t_order),
 		ms_since(m, m->t_first), ms_since(m, m->t_installed),
 		ms_since(m, m->t_released));
 }
@@ -566,10 +615,11 @@ static void print_text(FILE *f, const struct som_mig *m)
 		m->n.to_host, phase_names[m->phase],
 		ferry_mig_reason_name((unsigned int)m->reason),
 		m->why[0] ? m->why : "running");
-	fprintf(f, "  flows %llu accepted %llu rejected %llu chunks %llu; ms: order %lld "
-		"first chunk %lld installed %lld released %lld\n",
+	fprintf(f, "  flows %llu accepted %llu rejected %llu chunks %llu pauses %llu; "
+		"ms: order %lld first chunk %lld installed %lld released %lld\n",
 		(unsigned long long)m->flows, (unsigned long long)m->accepted,
 		(unsigned long long)m->rejected, (unsigned long long)m->chunks,
+		(unsigned long long)m->pauses,
 		ms_since(m, m->t_order), ms_since(m, m->t_first),
 		ms_since(m, m->t_installed), ms_since(m, m->t_released));
 }

@@ -112,7 +112,10 @@ int som_register(struct som *som, struct som_conn *c,
 		c->srcstr, p->naddrs, fns, p->schema_min, p->schema_max,
 		p->capacity, (unsigned long long)p->load,
 		changed ? "" : " (unchanged)");
-	return send_registered(som, c, p->host_id);
+	err = send_registered(som, c, p->host_id);
+	if (!err)	/* after REGISTERED: the agent takes them only then */
+		som_mig_host_back(som, c);
+	return err;
 }
 
 void som_heartbeat(struct som *som, struct som_conn *c, __u64 load)
@@ -148,6 +151,9 @@ void som_hosts_tick(struct som *som)
 	for (i = 0; i < som->nhosts; i++) {
 		struct som_host *h = &som->hosts[i];
 
+		/* the relay does not read it: its heartbeats wait unread */
+		if (h->conn && h->conn->paused)
+			h->last_seen_ns = now;
 		if (!h->conn || now - h->last_seen_ns <= limit)
 			continue;
 		snprintf(why, sizeof(why), "no heartbeat for %u ms",

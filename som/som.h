@@ -2,8 +2,9 @@
 /*
  * ferry-som, the State Orchestration Master: it authenticates and
  * authorizes SOAs and TDEs (IF(M,A) F1), keeps the registry of State Hosts
- * (F2) with their heartbeats, persists it in a journal, and accepts TDE
- * notifications (IF(M,T) F1). One thread, one epoll loop.
+ * (F2) with their heartbeats, persists it in a journal, accepts TDE
+ * notifications (IF(M,T) F1) and runs the migrations they start (F3),
+ * journaled too. One thread, one epoll loop.
  */
 #ifndef FERRY_SOM_H
 #define FERRY_SOM_H
@@ -24,6 +25,13 @@
 #define SOM_ERR_MAX		512
 #define SOM_ADDR_STR		64	/* "[v6]:port" */
 #define SOM_TICK_MS		100
+/*
+ * The relay's flow control (relay.c): when more than HIGH bytes wait to be
+ * written to a migration's destination, the source's connection is not read
+ * until every destination it feeds has under LOW bytes waiting.
+ */
+#define SOM_RELAY_HIGH		(4u << 20)
+#define SOM_RELAY_LOW		(1u << 20)
 
 /* The configuration (config.c); docs/operations.md has the format. */
 struct som_config {
@@ -85,6 +93,7 @@ struct som_conn {
 	struct ferry_session s;
 	bool up;
 	bool closing;			/* flush the output, then close */
+	bool paused;			/* not read: a destination is behind (relay.c) */
 	int host;			/* registry index of a registered SOA, -1 */
 	__u64 accepted_ns;
 	__u64 partial_since_ns;		/* 0: no partial frame */
@@ -127,12 +136,28 @@ struct som_mig {
 	int reason;			/* enum ferry_mig_reason */
 	char why[128];
 	__u64 flows, accepted, rejected, chunks;
+	__u64 pauses;			/* times the relay held the source back */
 	__u64 t_notify, t_order, t_first, t_installed, t_released;
 	__u64 deadline_ns;
+	__u64 started_ms;		/* CLOCK_REALTIME of the notification */
+	__u32 deadline_ms;		/* as configured when it started */
 	__u8 order[FERRY_MIG_ORDER_MAX];	/* sealed: PREPARE and UPLOAD */
 	size_t order_len;
 	int wait_fd, wait_out;		/* a `ferryctl migrate --wait`, or -1 */
+	/* ended by a restart: the side still to be told (ABORT) when it registers */
+	bool abort_from, abort_to;
 };
+
+/* Kinds of journal records (journal.c, migjournal.c). */
+enum som_jrec {
+	SOM_JREC_HOST = 1,
+	SOM_JREC_MIG_START,
+	SOM_JREC_MIG_PHASE,
+	SOM_JREC_MIG_END,
+};
+
+/* The largest payload of a migration record. */
+#define SOM_JREC_MAX	(1 + 16 + 8 + 4 + FERRY_SOMPROTO_MSG_MAX)
 
 struct som {
 	const char *config_path;
@@ -159,6 +184,7 @@ struct som {
 	/* migrations, oldest first; finished ones beyond max are dropped */
 	struct som_mig *migs;
 	__u32 nmigs;
+	__u32 relay_paused;		/* connections paused by the relay */
 	/* figures */
 	__u64 handshakes, refusals, limit_drops;
 	__u64 started_ms;
@@ -205,9 +231,35 @@ int som_mig_control(struct som *som, int argc, char **argv, int conn, int out,
 int som_print_migrations(const struct som *som, int fd, bool json);
 void som_mig_free(struct som *som);
 
+bool som_mig_running(const struct som_mig *m);
+struct som_mig *som_mig_slot(struct som *som);
+void som_mig_host_back(struct som *som, struct som_conn *c);
+struct som_conn *som_host_conn(struct som *som, __u32 host_id);
+
+/* migjournal.c: migrations in the journal */
+int som_migj_encode(const struct som_mig *m, enum som_jrec kind, __u8 *buf,
+		    size_t size);
+int som_migj_replay(struct som *som, const __u8 *p, size_t len, char *err,
+		    size_t errlen);
+void som_migj_restarted(struct som *som);
+
+/* relay.c: flow control of the DATA relay */
+void som_relay_sent(struct som *som, struct som_mig *m, struct som_conn *src,
+		    struct som_conn *dst);
+void som_relay_drained(struct som *som, struct som_conn *c);
+void som_relay_recheck(struct som *som, struct som_conn *src);
+bool som_relay_feeding(struct som *som, const struct som_conn *c);
+void som_relay_closed(struct som *som, struct som_conn *c);
+
 /* journal.c */
 int som_journal_open(struct som *som);
 int som_journal_append(struct som *som, const struct som_host *h);
+int som_journal_mig(struct som *som, const struct som_mig *m, enum som_jrec kind,
+		    bool sync);
+int som_journal_sync(struct som *som);
+/* big-endian n-byte integers of the journal's records */
+void som_put_be(__u8 *p, __u64 v, int n);
+__u64 som_get_be(const __u8 *p, int n);
 void som_journal_close(struct som *som);
 
 /* control.c */

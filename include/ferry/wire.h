@@ -108,7 +108,10 @@ enum ferry_mig_reason {
 	FERRY_MIG_PROTOCOL = 14,		/* a payload where none may come */
 	FERRY_MIG_WRONG_SOURCE = 15,		/* the order names another source */
 	FERRY_MIG_INTERNAL = 16,		/* a local failure */
-	FERRY_MIG_REASON_MAX = 16,
+	FERRY_MIG_SOURCE_LOST = 17,		/* (SOM) the source disconnected */
+	FERRY_MIG_DESTINATION_LOST = 18,	/* (SOM) the destination disconnected */
+	FERRY_MIG_SOM_RESTARTED = 19,		/* (SOM) it restarted during the migration */
+	FERRY_MIG_REASON_MAX = 19,
 };
 
 /* REGISTER and NOTIFY: an address entry is family (1 byte: 4 or 6) and 16

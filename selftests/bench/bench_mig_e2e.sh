@@ -49,7 +49,8 @@ LOST_MS=5000 som_conf
 sed -i "s/^frames_per_second = .*/frames_per_second = 100000/" "$tmp/som.conf"
 som_start
 for i in 1 2; do
-	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$i.conf" 2>>"$tmp/agent$i.log" &
+	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$i.conf" \
+		--state-dir "$tmp" 2>>"$tmp/agent$i.log" &
 	AGENTS[$i]=$!
 done
 connected() { [ "$(som_status | grep -c 'state connected')" = "$1" ]; }

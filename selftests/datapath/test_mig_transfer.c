@@ -61,6 +61,7 @@ struct fix {
 	struct ferry_mig_done *done;
 	struct ferry_mig_dest dest;
 	struct ferry_mig_result res;
+	int settled_at;		/* the feed after which the outcome was final, or -1 */
 };
 
 static int emit(void *ctx, __u32 type, __u64 seq, const __u8 *buf, size_t len)
@@ -320,10 +321,13 @@ static int deliver(struct fix *x, const int *idx, unsigned int n, __u64 now_s)
 		return -errno;
 	if (!idx)
 		n = x->n_env;
+	x->settled_at = -1;
 	for (i = 0; i < n; i++) {
 		const struct env *e = &x->env[idx ? idx[i] : (int)i];
 
 		ret = ferry_mig_recv_feed(r, e->buf, e->len, now_s);
+		if (x->settled_at < 0 && ferry_mig_recv_settled(r))
+			x->settled_at = (int)i;
 	}
 	x->res = *ferry_mig_recv_result(r);
 	ferry_mig_recv_free(r);
@@ -396,15 +400,19 @@ static void test_dropped_chunk(void **state)
 		if (i != 1)
 			idx[n++] = i;
 	expect_failure(x, idx, n, FERRY_MIG_CHUNK_MISSING);
+	/* final only at the commit: chunk 1 might have come late */
+	assert_int_equal(x->settled_at, n - 1);
 	/* the last chunk dropped: the commit tells */
 	for (i = 0, n = 0; i < x->n_env; i++)
 		if (i != x->n_env - 2)
 			idx[n++] = i;
 	expect_failure(x, idx, n, FERRY_MIG_CHUNK_MISSING);
+	assert_int_equal(x->settled_at, n - 1);
 	/* no commit at all: nothing happens (the caller's deadline aborts) */
 	for (i = 0; i < x->n_env - 1; i++)
 		idx[i] = i;
 	assert_int_equal(deliver(x, idx, x->n_env - 1, NOW_S + 2), 0);
+	assert_int_equal(x->settled_at, -1);
 	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN);
 }
 
@@ -421,6 +429,7 @@ static void test_duplicated_chunk(void **state)
 			idx[n++] = i;
 	}
 	expect_failure(x, idx, n, FERRY_MIG_CHUNK_DUPLICATE);
+	assert_int_equal(x->settled_at, 3);	/* at once: the second chunk 2 */
 }
 
 static void test_reordered_chunks(void **state)
@@ -435,6 +444,8 @@ static void test_reordered_chunks(void **state)
 	idx[1] = 2;
 	idx[2] = 1;
 	expect_failure(x, idx, x->n_env, FERRY_MIG_CHUNK_OUT_OF_ORDER);
+	/* chunk-missing at chunk 2, final when chunk 1 turns up */
+	assert_int_equal(x->settled_at, 2);
 }
 
 static void test_altered_chunk(void **state)

@@ -132,7 +132,7 @@ fig1_soa_start() {
 	som_public_key = $(fig1_pub som)
 	CONF
 	nsenter --net=/run/netns/"$fw" "$SOA" --config "$FIG1_DIR/$name.conf" \
-		2>>"$FIG1_DIR/$name.log" &
+		--state-dir "$FIG1_DIR" 2>>"$FIG1_DIR/$name.log" &
 	PIDS+=($!)
 	fig1_wait 10 agentctl "$fw" agent >/dev/null ||
 		{ cat "$FIG1_DIR/$name.log"; fail "the agent of $fw did not come up"; }

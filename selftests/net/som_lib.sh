@@ -119,6 +119,7 @@ mig_path() {
 mig_agent_conf() {
 	local p=$1 i=$2 ct=$3 f
 	shift 3
+	MIG_PREFIX=$p
 	{
 		printf '[agent]\ninstance = %s%s\nhost_id = 10%s\n' "$p" "$i" "$i"
 		printf 'control_socket = /run/ferry/%s%s.sock\n' "$p" "$i"
@@ -130,4 +131,62 @@ mig_agent_conf() {
 		printf '[security]\nidentity_key = %s\n' "$tmp/soa$i.key"
 		printf 'som_address = %s:%s\nsom_public_key = %s\n' $SOM_ADDR $SOM_PORT "$(pub som)"
 	} > "$tmp/soa$i.conf"
+}
+
+# The migration tests' agents and questions. mig_start_agent I runs agent
+# I of $tmp/soaI.conf in $NS, its pid in AGENTS[I], its log $tmp/agentI.log,
+# its state directory $tmp/stateI.
+SOA=$PWD/${BUILD:-build}/bin/ferry-soa
+AGENTS=()
+mig_start_agent() {
+	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$1.conf" \
+		--state-dir "$tmp/state$1" 2>>"$tmp/agent$1.log" &
+	AGENTS[$1]=$!
+}
+# mig_stop_agents: every agent started, even a stopped one
+mig_stop_agents() {
+	local i
+	for i in "${AGENTS[@]}"; do
+		kill -CONT "$i" 2>/dev/null; kill "$i" 2>/dev/null; wait "$i" 2>/dev/null
+	done
+	AGENTS=()
+}
+som_connected() { [ "$(som_status | grep -c 'state connected')" = "$1" ]; }
+# ferryctl on agent I's control socket
+mig_ctl() { local i=$1; shift; "$FERRYCTL" --socket /run/ferry/$MIG_PREFIX$i.sock "$@"; }
+mig_list() { "$FERRYCTL" som migrations --json --som-socket "$tmp/som.sock"; }
+mig_field() {	# mig_field N KEY: of the Nth migration (0-based), KEY a.b for nested
+	mig_list | python3 -c '
+import json, sys
+v = json.load(sys.stdin)[int(sys.argv[1])]
+for k in sys.argv[2].split("."):
+    v = v[k]
+print(v)' "$1" "$2"
+}
+mig_run() { "$FERRYCTL" migrate --som-socket "$tmp/som.sock" "$@"; }
+# fail, for the migration tests: with the tail of every log in $tmp
+mig_fail() {
+	echo "FAIL: $*"
+	local f
+	for f in "$tmp"/*.log; do echo "== $f"; tail -15 "$f"; done
+	exit 1
+}
+# mig_cleanup PREFIX: the agents stopped, instances PREFIX1 and PREFIX2
+# unloaded (and their sockets removed: a kill -9 leaves them), som_cleanup
+mig_cleanup() {
+	local i
+	mig_stop_agents
+	for i in 1 2; do
+		"$FERRYCTL" --netns "$NS" --instance "$1$i" unload >/dev/null 2>&1
+		rm -f "/run/ferry/$1$i.sock"
+	done
+	som_cleanup
+}
+# mig_links NAME: veth pairs NAMEv1/NAMEp1 and NAMEv2/NAMEp2 in $NS, up
+mig_links() {
+	local i l
+	for i in 1 2; do
+		ip -n "$NS" link add "$1v$i" type veth peer name "$1p$i" || fail "veth"
+		for l in "$1v$i" "$1p$i"; do ip -n "$NS" link set "$l" up; done
+	done
 }

@@ -24,34 +24,21 @@ cd "$(dirname "$0")/../.."
 . selftests/net/lib.sh
 . selftests/net/som_lib.sh
 BUILD=${BUILD:-build}
-SOA=$PWD/$BUILD/bin/ferry-soa
 TDE=$PWD/$BUILD/bin/ferry-tde
 SOM_PORT=7460
 CNS=engmigc SNS=engmigs
-AGENTS=() SRV= CLI=
+SRV= CLI=
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v python3 >/dev/null || skip "needs python3 (to hold TCP connections)"
 tmp=$(mktemp -d)
-fail() {
-	echo "FAIL: $*"
-	local f
-	for f in "$tmp"/*.log; do echo "== $f"; tail -15 "$f"; done
-	exit 1
-}
+fail() { mig_fail "$@"; }
 cleanup() {
-	local i
 	[ -n "$CLI" ] && kill "$CLI" 2>/dev/null && wait "$CLI" 2>/dev/null
 	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
-	for i in "${AGENTS[@]}"; do
-		kill -CONT "$i" 2>/dev/null; kill "$i" 2>/dev/null; wait "$i" 2>/dev/null
-	done
-	for i in 1 2; do
-		"$FERRYCTL" --netns "$NS" --instance engmig$i unload >/dev/null 2>&1
-	done
 	ip netns del $CNS 2>/dev/null
 	ip netns del $SNS 2>/dev/null
-	som_cleanup
+	mig_cleanup engmig
 }
 trap cleanup EXIT INT TERM
 som_ns_setup engmig
@@ -72,16 +59,9 @@ LOST_MS=10000 som_conf
 printf '[migration]\ndeadline_ms = 4000\n' >> "$tmp/som.conf"
 som_start
 
-start_agent() {	# start_agent I
-	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$1.conf" \
-		2>>"$tmp/agent$1.log" &
-	AGENTS[$1]=$!
-}
-connected() { [ "$(som_status | grep -c 'state connected')" = "$1" ]; }
-ctl() { local i=$1; shift; "$FERRYCTL" --socket /run/ferry/engmig$i.sock "$@"; }
 # flows of one VM address in a host's table, as sorted JSON lines
 flows_of() {	# flows_of I ADDR
-	ctl $1 ct list --json | python3 -c '
+	mig_ctl $1 ct list --json | python3 -c '
 import json, sys
 a = sys.argv[1]
 for f in json.load(sys.stdin):
@@ -91,22 +71,11 @@ for f in json.load(sys.stdin):
 ' "$2" | sort
 }
 nflows() { flows_of "$1" "$2" | grep -c .; }
-migrations() { "$FERRYCTL" som migrations --json --som-socket "$tmp/som.sock"; }
-mig_field() {	# mig_field N KEY: of the Nth migration (0-based)
-	migrations | python3 -c '
-import json, sys
-m = json.load(sys.stdin)[int(sys.argv[1])]
-v = m
-for k in sys.argv[2].split("."):
-    v = v[k]
-print(v)' "$1" "$2"
-}
-migrate() { "$FERRYCTL" migrate --som-socket "$tmp/som.sock" "$@"; }
 
-for i in 1 2; do start_agent $i; done
-wait_for 20 connected 2 || { cat "$tmp"/*.log; fail "two agents registered"; }
+for i in 1 2; do mig_start_agent $i; done
+wait_for 20 som_connected 2 || { cat "$tmp"/*.log; fail "two agents registered"; }
 echo "ok: two ferry-soa agents registered"
-for a in 1 2 3; do ctl 1 vm add 0:198.18.10.$a >/dev/null || fail "vm add"; done
+for a in 1 2 3; do mig_ctl 1 vm add 0:198.18.10.$a >/dev/null || fail "vm add"; done
 
 # Real connections through the source: 20 for VM1, 20 for VM2, 5 for VM3.
 ip netns exec $SNS python3 -c '
@@ -141,27 +110,27 @@ time.sleep(120)
 wait_for 10 grep -q "connected 45" "$tmp/client.out" || fail "45 connections through the source"
 check "source holds 20 flows of VM1, 20 of VM2, 5 of VM3" \
 	[ "$(nflows 1 198.18.10.1)/$(nflows 1 198.18.10.2)/$(nflows 1 198.18.10.3)" = 20/20/5 ]
-check "destination holds none" [ "$(ctl 2 ct list --json | grep -c 198.18.10)" = 0 ]
+check "destination holds none" [ "$(mig_ctl 2 ct list --json | grep -c 198.18.10)" = 0 ]
 vm1_src=$(flows_of 1 198.18.10.1); vm2_src=$(flows_of 1 198.18.10.2)
 
 # (a) ferryctl migrate --wait
-out=$(migrate --vm 0:198.18.10.1 --from 101 --to 102 --wait); rc=$?
+out=$(mig_run --vm 0:198.18.10.1 --from 101 --to 102 --wait); rc=$?
 echo "$out"
 check "(a) migrate --wait answers done (rc $rc)" [ $rc = 0 -a -n "$(echo "$out" | grep ' done reason ok flows 20 accepted 20 rejected 0')" ]
 check "(a) exactly VM1's flows are on the destination" [ "$(flows_of 2 198.18.10.1)" = "$vm1_src" ]
 check "(a) VM2's flows are untouched on the source, absent on the destination" \
 	[ "$(flows_of 1 198.18.10.2)" = "$vm2_src" -a "$(nflows 2 198.18.10.2)" = 0 ]
 check "(a) the source keeps its copy (released, left to expire)" [ "$(flows_of 1 198.18.10.1)" = "$vm1_src" ]
-migrations
+mig_list
 check "(a) som migrations: done, ok, 20 flows accepted" \
 	[ "$(mig_field 0 phase)/$(mig_field 0 reason)/$(mig_field 0 flows)/$(mig_field 0 accepted)/$(mig_field 0 rejected)" = done/ok/20/20/0 ]
 o=$(mig_field 0 ms.order) f=$(mig_field 0 ms.first_chunk) n=$(mig_field 0 ms.installed) r=$(mig_field 0 ms.released)
 check "(a) times in order: order $o <= first chunk $f <= installed $n <= released $r" \
 	[ "$o" -ge 0 -a "$f" -ge "$o" -a "$n" -ge "$f" -a "$r" -ge "$n" ]
 check "(a) the source logged the release" wait_for 5 grep -q "migration: released" "$tmp/agent1.log"
-out=$(migrate --vm 0:198.18.10.1 --from 101 --to 101 2>&1); rc=$?
+out=$(mig_run --vm 0:198.18.10.1 --from 101 --to 101 2>&1); rc=$?
 check "(a) from == to is refused (rc $rc: $out)" [ $rc = 2 -a -n "$(echo "$out" | grep 'both host 101')" ]
-out=$(migrate --vm 0:198.18.10.1 --from 101 --to 109 2>&1); rc=$?
+out=$(mig_run --vm 0:198.18.10.1 --from 101 --to 109 2>&1); rc=$?
 check "(a) an unknown host is refused (rc $rc: $out)" [ $rc = 2 -a -n "$(echo "$out" | grep 'host 109 is not registered')" ]
 
 # (a) by the TDE: ferry-tde notify for VM3
@@ -184,19 +153,19 @@ address = 198.18.10.3
 CONF
 out=$(ip netns exec "$NS" "$TDE" notify --config "$tmp/tde.conf" --vm vm3 --from fw1 --to fw2 2>&1) ||
 	fail "ferry-tde notify: $out"
-wait_for 5 eval '[ "$(mig_field 1 phase)" = done ]' || { migrations; cat "$tmp/som.log"; fail "(a) the TDE's notification migrated VM3"; }
+wait_for 5 eval '[ "$(mig_field 1 phase)" = done ]' || { mig_list; cat "$tmp/som.log"; fail "(a) the TDE's notification migrated VM3"; }
 check "(a) TDE notify: VM3's 5 flows moved, named vm3" \
 	[ "$(nflows 2 198.18.10.3)/$(mig_field 1 vm)/$(mig_field 1 accepted)" = 5/vm3/5 ]
-dst_before=$(ctl 2 ct list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+dst_before=$(mig_ctl 2 ct list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 
 dst_unchanged() {
-	[ "$(ctl 2 ct list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$dst_before" ] &&
+	[ "$(mig_ctl 2 ct list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$dst_before" ] &&
 	[ "$(nflows 2 198.18.10.2)" = 0 ]
 }
 
 # (b) the destination stopped: the deadline passes
 kill -STOP "${AGENTS[2]}"
-out=$(migrate --vm 0:198.18.10.2 --from 101 --to 102 --wait); rc=$?
+out=$(mig_run --vm 0:198.18.10.2 --from 101 --to 102 --wait); rc=$?
 check "(b) stopped destination: failed, expired (rc $rc: $out)" [ $rc = 1 -a -n "$(echo "$out" | grep 'failed reason expired')" ]
 kill -CONT "${AGENTS[2]}"
 check "(b) the destination got ABORT" wait_for 5 grep -q "aborted by the SOM" "$tmp/agent2.log"
@@ -205,50 +174,52 @@ check "(b) the source still owns VM2's flows" [ "$(flows_of 1 198.18.10.2)" = "$
 
 # (c) the destination killed (-9) mid-migration
 kill -STOP "${AGENTS[2]}"
-migrate --vm 0:198.18.10.2 --from 101 --to 102 --wait > "$tmp/c.out" & w=$!
-wait_for 5 eval 'migrations | grep -q preparing' || fail "(c) migration started"
-out=$(migrate --vm 0:198.18.10.2 --from 101 --to 102 2>&1); rc=$?
+mig_run --vm 0:198.18.10.2 --from 101 --to 102 --wait > "$tmp/c.out" & w=$!
+wait_for 5 eval 'mig_list | grep -q preparing' || fail "(c) migration started"
+out=$(mig_run --vm 0:198.18.10.2 --from 101 --to 102 2>&1); rc=$?
 check "(c) a second request for a VM being migrated starts nothing (rc $rc: $out)" \
 	[ $rc = 2 -a -n "$(echo "$out" | grep 'running already')" ]
-id=$(migrations | python3 -c 'import json,sys; print([m for m in json.load(sys.stdin) if m["phase"] == "preparing"][0]["id"])')
+id=$(mig_list | python3 -c 'import json,sys; print([m for m in json.load(sys.stdin) if m["phase"] == "preparing"][0]["id"])')
 out=$(ip netns exec "$NS" "$POKE" --connect "$SOM_ADDR:$SOM_PORT" --bind 198.18.50.66 \
 	--key "$tmp/poke9.key" --som-key "$(pub som)" --role soa --host-id 109 mig 49 --register --id "$id" 2>&1)
 check "(c) READY from a host not a party to the migration is closed: $out" \
 	[ -n "$(echo "$out" | grep 'closed by the SOM: protocol')" -a -n "$(grep 'from host 109, not a party' "$tmp/som.log")" ]
-check "(c) and the migration goes on waiting" [ -n "$(migrations | grep preparing)" ]
+check "(c) and the migration goes on waiting" [ -n "$(mig_list | grep preparing)" ]
 kill -KILL "${AGENTS[2]}"; wait "${AGENTS[2]}" 2>/dev/null
 wait $w; rc=$?
-check "(c) killed destination: failed, reason internal (rc $rc: $(cat "$tmp/c.out"))" \
-	[ $rc = 1 -a -n "$(grep 'failed reason internal' "$tmp/c.out")" ]
+check "(c) killed destination: failed, reason destination-lost (rc $rc: $(cat "$tmp/c.out"))" \
+	[ $rc = 1 -a -n "$(grep 'failed reason destination-lost' "$tmp/c.out")" ]
 check "(c) the SOM says the destination disconnected" grep -q "the destination (host 102) disconnected" "$tmp/som.log"
-start_agent 2
-wait_for 20 connected 2 || fail "(c) destination back"
+mig_start_agent 2
+wait_for 20 som_connected 2 || fail "(c) destination back"
 check "(c) the destination's table is unchanged" dst_unchanged
 
 # (d) the source killed (-9) while uploading: stopped so it never answers
 aborts() { grep -c "aborted by the SOM" "$tmp/agent2.log"; }
 n0=$(aborts)
 kill -STOP "${AGENTS[1]}"
-migrate --vm 0:198.18.10.2 --from 101 --to 102 --wait > "$tmp/d.out" & w=$!
-wait_for 5 eval 'migrations | grep -q uploading' || { migrations; fail "(d) migration uploading"; }
+mig_run --vm 0:198.18.10.2 --from 101 --to 102 --wait > "$tmp/d.out" & w=$!
+wait_for 5 eval 'mig_list | grep -q uploading' || { mig_list; fail "(d) migration uploading"; }
 kill -KILL "${AGENTS[1]}"; wait "${AGENTS[1]}" 2>/dev/null
 wait $w; rc=$?
-check "(d) killed source: failed (rc $rc: $(cat "$tmp/d.out"))" \
-	[ $rc = 1 -a -n "$(grep 'failed reason internal' "$tmp/d.out")" ]
+check "(d) killed source: failed, reason source-lost (rc $rc: $(cat "$tmp/d.out"))" \
+	[ $rc = 1 -a -n "$(grep 'failed reason source-lost' "$tmp/d.out")" ]
 check "(d) the SOM says the source disconnected" grep -q "the source (host 101) disconnected" "$tmp/som.log"
 check "(d) the destination got ABORT and dropped its receiver" wait_for 5 eval '[ "$(aborts)" -gt "$n0" ]'
 check "(d) the destination's table is unchanged" dst_unchanged
-start_agent 1
-wait_for 20 connected 2 || fail "(d) source back"
+mig_start_agent 1
+wait_for 20 som_connected 2 || fail "(d) source back"
 check "(d) the restarted source still holds VM2's flows (pinned table)" [ "$(nflows 1 198.18.10.2)" = 20 ]
+check "(d) som mig_list names the side that left: (c) destination-lost, (d) source-lost" \
+	[ "$(mig_field 3 reason)/$(mig_field 4 reason)" = destination-lost/source-lost ]
 
 # (e) VM2 does not fit in what is left of the destination's table
-out=$(migrate --vm 0:198.18.10.2 --from 101 --to 102 --wait); rc=$?
+out=$(mig_run --vm 0:198.18.10.2 --from 101 --to 102 --wait); rc=$?
 check "(e) table full: failed, table-full (rc $rc: $out)" [ $rc = 1 -a -n "$(echo "$out" | grep 'failed reason table-full flows 20 accepted 0')" ]
 check "(e) nothing installed" dst_unchanged
-migrations
-check "six migrations listed, two done, four failed" \
-	[ "$(migrations | grep -o '"phase": "done"' | wc -l)/$(migrations | grep -o '"phase": "failed"' | wc -l)" = 2/4 ]
+mig_list
+check "six mig_list listed, two done, four failed" \
+	[ "$(mig_list | grep -o '"phase": "done"' | wc -l)/$(mig_list | grep -o '"phase": "failed"' | wc -l)" = 2/4 ]
 
 # (f) the engine's message rules, with a hand-driven peer (wirepoke)
 poke() {	# poke KEY ROLE HOST_ID MODE...

@@ -4,7 +4,8 @@
 # datapath on a link of its own) register with ferry-som; the SOM is
 # stopped, then killed (-9), and started again each time: its journal gives
 # back the same registry at once, and every agent re-registers by itself
-# (backoff); the registry is equal before and after. An agent killed (-9)
+# (backoff); the registry is equal before and after; a journal of the
+# previous version (1) still loads. An agent killed (-9)
 # and one stopped (-STOP, silent without closing) are marked lost within the
 # heartbeat bound; the stopped one comes back when continued.
 set -u
@@ -12,16 +13,12 @@ cd "$(dirname "$0")/../.."
 . selftests/net/lib.sh
 . selftests/net/som_lib.sh
 BUILD=${BUILD:-build}
-SOA=$PWD/$BUILD/bin/ferry-soa
-AGENTS=()
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 tmp=$(mktemp -d)
 cleanup() {
 	local i
-	for i in "${AGENTS[@]}"; do
-		kill -CONT "$i" 2>/dev/null; kill "$i" 2>/dev/null; wait "$i" 2>/dev/null
-	done
+	mig_stop_agents
 	for i in 1 2 3; do
 		"$FERRYCTL" --netns "$NS" --instance somrst$i unload >/dev/null 2>&1
 		# an agent killed with -9 leaves its socket behind
@@ -62,18 +59,12 @@ done
 som_conf
 som_start
 
-start_agent() {	# start_agent I
-	nsenter --net=/run/netns/"$NS" "$SOA" --config "$tmp/soa$1.conf" \
-		2>>"$tmp/agent$1.log" &
-	AGENTS[$1]=$!
-}
-connected() { [ "$(som_status | grep -c 'state connected')" = "$1" ]; }
 state_of() { som_status | grep -A1 "^host $1 " | tail -1; }
 is_lost() { state_of "$1" | grep -q 'state lost'; }
 is_connected() { state_of "$1" | grep -q 'state connected'; }
 
-for i in 1 2 3; do start_agent $i; done
-wait_for 20 connected 3 || { cat "$tmp"/*.log; som_status; fail "three agents registered"; }
+for i in 1 2 3; do mig_start_agent $i; done
+wait_for 20 som_connected 3 || { cat "$tmp"/*.log; som_status; fail "three agents registered"; }
 echo "ok: three ferry-soa agents registered"
 check "ferryctl agent shows the agent registered" \
 	[ -n "$("$FERRYCTL" --socket /run/ferry/somrst1.sock agent | grep '^som *registered')" ]
@@ -87,7 +78,7 @@ for sig in TERM KILL; do
 	som_start
 	check "after SIGKILL/TERM ($sig) the journal gives the same registry at once" \
 		[ "$(som_registry)" = "$before" ]
-	wait_for 40 connected 3 || { som_status; cat "$tmp/som.log"; fail "agents re-registered after $sig"; }
+	wait_for 40 som_connected 3 || { som_status; cat "$tmp/som.log"; fail "agents re-registered after $sig"; }
 	echo "ok: all three agents re-registered by themselves after $sig"
 	check "registry equal before and after the restart ($sig)" \
 		[ "$(som_registry)" = "$before" ]
@@ -126,6 +117,30 @@ kill -HUP "${AGENTS[3]}"
 wait_for 40 is_connected 103 || fail "the right key brings it back"
 echo "ok: the right key again: registered"
 before=$(som_registry)
+
+# A version-1 journal (host records without a kind byte, before migrations
+# were journaled), made from this one, still loads and is rewritten as v2.
+som_stop TERM
+python3 - "$tmp/som.journal" <<'PY' || fail "converting the journal to version 1"
+import struct, sys, zlib
+path = sys.argv[1]
+b = open(path, "rb").read()
+assert b[:8] == b"FERRYJ2\n", b[:8]
+out, off = [b"FERRYJ1\n"], 8
+while off < len(b):
+    n, crc = struct.unpack(">II", b[off:off + 8])
+    p = b[off + 8:off + 8 + n]
+    off += 8 + n
+    assert zlib.crc32(p) == crc
+    if p[0] == 1:
+        out.append(struct.pack(">II", n - 1, zlib.crc32(p[1:])) + p[1:])
+open(path, "wb").write(b"".join(out))
+PY
+check "the converted journal has the version 1 header" [ "$(head -c 8 "$tmp/som.journal")" = FERRYJ1 ]
+som_start
+check "a version 1 journal gives the same registry" [ "$(som_registry)" = "$before" ]
+check "it was read as version 1" grep -q "version 1, [0-9]* record(s), 3 host(s)" "$tmp/som.log"
+check "and rewritten as version 2" [ "$(head -c 8 "$tmp/som.journal")" = FERRYJ2 ]
 
 # A crash mid-append leaves a torn record: replay drops it, keeps the rest.
 som_stop TERM

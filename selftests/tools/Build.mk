@@ -1,22 +1,12 @@
-# Helper programs of the tests (not tests themselves).
+# Helper programs of the tests (not tests themselves): selftests/tools/NAME.c
+# becomes $(BUILD)/selftests/bin/NAME.
 
-all: $(BUILD)/selftests/bin/flowcheck
+SELFTEST_TOOLS := $(addprefix $(BUILD)/selftests/bin/,flowcheck wirepoke flowmany \
+		  mkbundle migrelay)
 
-$(BUILD)/selftests/bin/flowcheck: $(BUILD)/selftests/tools/flowcheck.o $(LIBFERRY)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+all: $(SELFTEST_TOOLS)
 
-all: $(BUILD)/selftests/bin/wirepoke
-
-$(BUILD)/selftests/bin/wirepoke: $(BUILD)/selftests/tools/wirepoke.o $(LIBFERRY)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-
-all: $(BUILD)/selftests/bin/flowmany
-
-$(BUILD)/selftests/bin/flowmany: $(BUILD)/selftests/tools/flowmany.o $(LIBFERRY)
+$(SELFTEST_TOOLS): $(BUILD)/selftests/bin/%: $(BUILD)/selftests/tools/%.o $(LIBFERRY)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

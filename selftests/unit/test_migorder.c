@@ -547,6 +547,10 @@ static void test_reason_names(void **state)
 	}
 	assert_string_equal(ferry_mig_reason_name(FERRY_MIG_REASON_MAX + 1), "?");
 	assert_string_equal(ferry_mig_reason_name(FERRY_MIG_FOREIGN_FLOW), "foreign-flow");
+	/* the SOM's reasons for a side gone or its own restart: codes 17..19 */
+	assert_string_equal(ferry_mig_reason_name(17), "source-lost");
+	assert_string_equal(ferry_mig_reason_name(18), "destination-lost");
+	assert_string_equal(ferry_mig_reason_name(19), "som-restarted");
 }
 
 int main(void)

@@ -280,6 +280,16 @@ static void test_migmsg_rules(void **state)
 	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_ABORT, buf, (size_t)len, &q,
 					     err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "reason"));
+	/* the last one: som-restarted, 20 is past it */
+	m.reason = FERRY_MIG_SOM_RESTARTED;
+	len = ferry_migmsg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_ABORT, buf, (size_t)len, &q,
+					     err, sizeof(err)), 0);
+	assert_int_equal(q.reason, 19);
+	m.reason = 20;
+	len = ferry_migmsg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(ferry_migmsg_decode(FERRY_MSG_ABORT, buf, (size_t)len, &q,
+					     err, sizeof(err)), -EBADMSG);
 	/* DONE accepting more flows than it had */
 	memset(&m, 0, sizeof(m));
 	m.type = FERRY_MSG_DONE;

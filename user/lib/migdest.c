@@ -53,6 +53,13 @@ __u32 ferry_mig_done_count(const struct ferry_mig_done *d)
 	return d->n;
 }
 
+void ferry_mig_done_get(const struct ferry_mig_done *d, __u32 i,
+			__u8 id[FERRY_MIG_ID_LEN], __u64 *expires_s)
+{
+	memcpy(id, d->e[i].id, FERRY_MIG_ID_LEN);
+	*expires_s = d->e[i].expires_s;
+}
+
 static long done_find(const struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN])
 {
 	__u32 i;
@@ -114,6 +121,7 @@ struct ferry_mig_recv {
 	crypto_generichash_state hash;
 	int state;		/* 0 receiving, 1 installed, <0 failed (-errno) */
 	__u64 gap_lo, gap_hi;	/* failed on a jump: chunks [lo, hi) missing */
+	bool ended;		/* the source's commit came (valid or not) */
 	/* installed: the flows and their verdicts, until they are noted in
 	 * the per-VM index (ferry_mig_recv_index) */
 	struct ferry_sc_array installed;
@@ -226,6 +234,12 @@ int ferry_mig_recv_index(struct ferry_mig_recv *r)
 const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r)
 {
 	return &r->res;
+}
+
+bool ferry_mig_recv_settled(const struct ferry_mig_recv *r)
+{
+	return r->state > 0 || (r->state < 0 &&
+		(r->res.reason != FERRY_MIG_CHUNK_MISSING || r->ended));
 }
 
 const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r)
@@ -556,8 +570,10 @@ int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 	int ret;
 
 	if (r->state < 0) {
-		if (!open_envelope(r, env, len, &e))
+		if (!open_envelope(r, env, len, &e)) {
 			refine_failure(r, &e);
+			r->ended |= e.type == FERRY_MSG_MIG_COMMIT;
+		}
 		return r->state;
 	}
 	if (r->state > 0)
@@ -568,7 +584,7 @@ int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 		if (e.type == FERRY_MSG_MIG_CHUNK)
 			ret = take_chunk(r, &e);
 		else if (e.type == FERRY_MSG_MIG_COMMIT)
-			return r->state = take_commit(r, &e, now_s, t0);
+			return r->ended = true, r->state = take_commit(r, &e, now_s, t0);
 		else
 			ret = result(&r->res, FERRY_MIG_PROTOCOL, -EPROTO, "envelope type "
 				     "%u is not a chunk or a commit", e.type);

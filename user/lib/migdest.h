@@ -36,6 +36,7 @@
 #ifndef FERRY_MIGDEST_H
 #define FERRY_MIGDEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "cthandover.h"
@@ -45,10 +46,9 @@
  * The ids of finished migrations, so that a replayed order answers
  * "already done". In memory, at most cap ids: when full, ids whose order
  * has expired go first (a replay of those is refused as expired anyway),
- * then the one expiring first. PERSISTENCE is the caller's: to keep the
- * guarantee across a restart of the agent, append (id, expires_s) of every
- * finished migration to a file and fsync it before confirming to the SOM,
- * and ferry_mig_done_add() each unexpired line at start.
+ * then the one expiring first. Persistence is migdonefile.h's: the agent
+ * appends (id, expires_s) of every finished migration to a file and syncs
+ * it before confirming to the SOM, and reloads the unexpired ones at start.
  */
 struct ferry_mig_done;
 
@@ -61,6 +61,9 @@ int ferry_mig_done_has(const struct ferry_mig_done *d, const __u8 id[FERRY_MIG_I
 void ferry_mig_done_add(struct ferry_mig_done *d, const __u8 id[FERRY_MIG_ID_LEN],
 			__u64 expires_s, __u64 now_s);
 __u32 ferry_mig_done_count(const struct ferry_mig_done *d);
+/* Entry i (< count) of the set, in no particular order. */
+void ferry_mig_done_get(const struct ferry_mig_done *d, __u32 i,
+			__u8 id[FERRY_MIG_ID_LEN], __u64 *expires_s);
 
 struct ferry_mig_dest {
 	const __u8 *som_pk;		/* pinned SOM public key (32 bytes) */
@@ -93,8 +96,15 @@ struct ferry_mig_recv *ferry_mig_recv_new(const struct ferry_mig_dest *d,
 int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 			__u64 now_s);
 
-/* The outcome so far (final after 1 or an error). */
+/* The outcome so far (final once settled). */
 const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv *r);
+/*
+ * Is the outcome final? After 1 it is; after a failure too, except a jump
+ * in seq (chunk-missing) before the commit came: the skipped chunk may
+ * still turn up and make it chunk-out-of-order. A caller that reports the
+ * reason goes on feeding until then (the SOM's deadline bounds the wait).
+ */
+bool ferry_mig_recv_settled(const struct ferry_mig_recv *r);
 const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r);
 void ferry_mig_recv_free(struct ferry_mig_recv *r);
 /*

@@ -47,6 +47,9 @@ static const char *const reason_names[FERRY_MIG_REASON_MAX + 1] = {
 	[FERRY_MIG_PROTOCOL] = "protocol",
 	[FERRY_MIG_WRONG_SOURCE] = "wrong-source",
 	[FERRY_MIG_INTERNAL] = "internal",
+	[FERRY_MIG_SOURCE_LOST] = "source-lost",
+	[FERRY_MIG_DESTINATION_LOST] = "destination-lost",
+	[FERRY_MIG_SOM_RESTARTED] = "som-restarted",
 };
 
 const char *ferry_mig_reason_name(unsigned int reason)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include "wiresession.h"
 
 static int s_fail(struct ferry_session *s, int ret, int reason, const char *fmt, ...)
@@ -223,6 +224,25 @@ void ferry_session_output_done(struct ferry_session *s, size_t n)
 	s->out_off += n;
 	if (s->out_off >= s->out_len)
 		s->out_off = s->out_len = 0;
+}
+
+ssize_t ferry_session_write(struct ferry_session *s, int fd)
+{
+	const __u8 *p;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		p = ferry_session_output(s, &len);
+		if (!len)
+			return 0;
+		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			return (ssize_t)len;
+		ferry_session_output_done(s, (size_t)n);
+	}
 }
 
 bool ferry_session_up(const struct ferry_session *s)

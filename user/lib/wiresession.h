@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include "channel.h"
 #include "handshake.h"
@@ -75,6 +76,11 @@ int ferry_session_close(struct ferry_session *s, __u8 reason);
 /* Bytes waiting to be written, and how many were. */
 const __u8 *ferry_session_output(const struct ferry_session *s, size_t *len);
 void ferry_session_output_done(struct ferry_session *s, size_t n);
+/*
+ * Both, on a socket: write what waits to fd, without blocking, as far as
+ * it takes it. The bytes still waiting, or -errno if the socket failed.
+ */
+ssize_t ferry_session_write(struct ferry_session *s, int fd);
 
 bool ferry_session_up(const struct ferry_session *s);
 /* The peer (valid once up): identity key, role, host id. */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * ferry-soa --config FILE [--check] [-v]: the State Orchestration Agent.
- * Runs in the foreground and logs to stderr (systemd-friendly); exits
- * non-zero with a message when the configuration or the kernel will not
- * do. SIGHUP reloads, SIGTERM stops and leaves the datapath running with
- * its pinned state, so that the next start takes over every flow.
+ * ferry-soa --config FILE [--state-dir DIR] [--check] [-v]: the State
+ * Orchestration Agent. Runs in the foreground and logs to stderr
+ * (systemd-friendly); exits non-zero with a message when the configuration
+ * or the kernel will not do. SIGHUP reloads, SIGTERM stops and leaves the
+ * datapath running with its pinned state, so that the next start takes
+ * over every flow. --state-dir holds what else must outlive the agent: the
+ * finished migrations (user/soa/migrate.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,15 +19,17 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ferry-soa --config FILE [--check] [-v]\n"
+	fprintf(out, "usage: ferry-soa --config FILE [--state-dir DIR] [--check] [-v]\n"
+		"  --state-dir DIR  files that outlive the agent (default %s)\n"
 		"  --check  read and check the configuration, then exit\n"
-		"  -v       debug messages\n");
+		"  -v       debug messages\n", SOA_STATE_DIR);
 }
 
-static int parse_args(int argc, char **argv, const char **config, int *check)
+static int parse_args(int argc, char **argv, struct soa *soa, int *check)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -35,7 +39,10 @@ static int parse_args(int argc, char **argv, const char **config, int *check)
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			*config = optarg;
+			soa->config_path = optarg;
+			break;
+		case 's':
+			soa->state_dir = optarg;
 			break;
 		case 'k':
 			*check = 1;
@@ -51,7 +58,7 @@ static int parse_args(int argc, char **argv, const char **config, int *check)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc || !*config) {
+	if (optind < argc || !soa->config_path) {
 		if (optind < argc)
 			fprintf(stderr, "ferry-soa: unexpected argument '%s'\n",
 				argv[optind]);
@@ -75,7 +82,8 @@ int main(int argc, char **argv)
 
 	ferry_log_set_level(FERRY_LOG_INFO);
 	ferry_log_libbpf();
-	ret = parse_args(argc, argv, &soa.config_path, &check);
+	soa.state_dir = SOA_STATE_DIR;
+	ret = parse_args(argc, argv, &soa, &check);
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	ret = ferry_soa_config_read(soa.config_path, &soa.cfg, err, sizeof(err));

@@ -25,8 +25,11 @@ struct soa_child {
 	char command[16];
 };
 
+#define SOA_STATE_DIR		"/var/lib/ferry"	/* --state-dir's default */
+
 struct soa {
 	const char *config_path;
+	const char *state_dir;		/* files that outlive the agent */
 	struct ferry_soa_config *cfg;
 	uid_t owner;
 	/* the datapath's maps, open for the agent's life */
@@ -78,6 +81,7 @@ void soa_somlink_close(struct soa *soa);
 void soa_somlink_reload(struct soa *soa);
 bool soa_somlink_registered(const struct soa *soa);
 int soa_somlink_send(struct soa *soa, __u8 type, const __u8 *msg, size_t len);
+int soa_somlink_drain(struct soa *soa, size_t max, __u64 deadline_ms);
 const struct ferry_identity *soa_somlink_identity(const struct soa *soa);
 
 /* migrate.c: the agent's side of a migration (IF(M,A) F3) */

@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -87,21 +89,11 @@ static void drop(struct soa *soa, const char *why)
 static void flush(struct soa *soa)
 {
 	struct soa_somlink *l = soa->somlink;
-	const __u8 *p;
-	size_t len;
-	ssize_t n;
+	/* a failed socket is seen when it is read */
+	ssize_t left = ferry_session_write(&l->s, l->fd);
 
-	for (;;) {
-		p = ferry_session_output(&l->s, &len);
-		if (!len)
-			break;
-		n = send(l->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		ferry_session_output_done(&l->s, (size_t)n);
-	}
 	soa_loop_mod(soa, l->fd, SOA_EV_SOM, EPOLLIN | EPOLLRDHUP |
-		     (len ? EPOLLOUT : 0));
+		     (left ? EPOLLOUT : 0));
 }
 
 static __u32 capacity(const struct soa *soa)
@@ -234,7 +226,7 @@ static void receive(struct soa *soa)
 {
 	struct soa_somlink *l = soa->somlink;
 	char why[FERRY_SESSION_ERR_MAX + 32];
-	__u8 buf[4096];
+	static __u8 buf[65536];		/* a migration's DATA come in 64 KiB */
 	ssize_t n;
 	int ret;
 
@@ -409,6 +401,50 @@ void soa_somlink_reload(struct soa *soa)
 	soa_somlink_close(soa);
 	if (c->has_security && soa_somlink_open(soa))
 		pr_warn("reload: no link to the SOM\n");
+}
+
+static __u64 realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Block until at most max bytes of output wait for the socket, writing as
+ * it takes them, but not past deadline_ms (CLOCK_REALTIME). For the
+ * source's export, which runs inside the loop: the SOM stops reading us
+ * while the destination is behind (som/relay.c), and we wait for it here
+ * rather than let our output grow. 0, -ETIME, or -EPIPE (the link broke:
+ * the loop sees it and drops the link once the export returns).
+ */
+int soa_somlink_drain(struct soa *soa, size_t max, __u64 deadline_ms)
+{
+	struct soa_somlink *l = soa->somlink;
+	struct pollfd p;
+	ssize_t left;
+	__u64 now;
+
+	if (!l || l->state != L_UP)
+		return -EPIPE;
+	p.fd = l->fd;
+	p.events = POLLOUT;
+	for (;;) {
+		left = ferry_session_write(&l->s, l->fd);
+		if (left < 0)
+			return -EPIPE;
+		if ((size_t)left <= max)
+			return 0;
+		now = realtime_ms();
+		if (now >= deadline_ms)
+			return -ETIME;
+		if (poll(&p, 1, (int)(deadline_ms - now > 60000 ? 60000 :
+				       deadline_ms - now)) < 0 && errno != EINTR)
+			return -errno;
+		if (p.revents & (POLLERR | POLLHUP))
+			return -EPIPE;
+	}
 }
 
 /* A message to the SOM, sent as far as the socket takes it now. */
