@@ -13,6 +13,9 @@
 #   bench: fig1_<mode>_stall_<N>_over_period_max_ms   the longest gap less
 #            one period: how long the worst flow went without data it was
 #            sent
+#   bench: fig1_<mode>_delay_<N>_median_ms / _max_ms   the flows' longest
+#            time from writing a message to reading it: the path's stall,
+#            without the time the sender takes to come round to the flow
 #   bench: fig1_<mode>_flows_lost_<N>                 flows not intact
 #   bench: fig1_<mode>_move_to_installed_<N>_ms       from the switch to
 #            the state installed on FW2 (hook: it was before: 0)
@@ -67,6 +70,8 @@ bench_one() {
 	echo "bench: ${k}_stall_${n}_median_ms $(echo "$line" | awk '{print $8}') ms"
 	echo "bench: ${k}_stall_${n}_max_ms $max ms"
 	echo "bench: ${k}_stall_${n}_over_period_max_ms $(( max > period ? max - period : 0 )) ms"
+	echo "bench: ${k}_delay_${n}_median_ms $(echo "$line" | awk '{print $14}') ms"
+	echo "bench: ${k}_delay_${n}_max_ms $(echo "$line" | awk '{print $18}') ms"
 	echo "bench: ${k}_flows_lost_${n} $(echo "$line" | awk '{print $6}') flows"
 	[ "$mode" = none ] && { fig1_teardown; fig1ctl_cleanup; rm -f "$out"; return; }
 	echo "bench: ${k}_move_to_installed_${n}_ms $((t1 - t0)) ms"

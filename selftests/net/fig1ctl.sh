@@ -117,12 +117,12 @@ fig1_soa_start() {
 	[snat-pool vm1]
 	zone = 0
 	addresses = 198.18.60.1
-	ports = 20000-29999
+	ports = 1024-65535
 	sources = 198.18.10.0/24
 	[snat-pool vm1-6]
 	zone = 0
 	addresses = 2001:db8:60::1
-	ports = 20000-29999
+	ports = 1024-65535
 	sources = 2001:db8:10::/64
 	[rules]
 	file = $3

@@ -7,17 +7,23 @@
  *   flowmany run ADDR PORT FLOWS SECONDS [PERIOD_MS]
  *
  * run opens FLOWS connections (IPv4 or IPv6), then every PERIOD_MS
- * (default 50) writes 64 bytes on each, for SECONDS. Flow k's bytes are
- * (k * 131 + i * 7) & 0xff for its i-th byte, k sent first as 4 bytes. At
- * the end it shuts its side down; the server, at the EOF, answers with
- * three 8-byte numbers: bytes intact before the first wrong one, bytes
- * received, the longest gap in microseconds between two reads. run waits
- * up to 10 s for the answers, then prints
+ * (default 50) writes a 64-byte message on each, for SECONDS. A message
+ * starts with the time it was written (CLOCK_MONOTONIC, microseconds, 8
+ * bytes little-endian); its other bytes are (k * 131 + i * 7) & 0xff for
+ * the flow's i-th byte, k sent first as 4 bytes. At the end it shuts its
+ * side down; the server, at the EOF, answers with four 8-byte numbers:
+ * bytes intact before the first wrong one, bytes received, the longest
+ * gap in microseconds between two reads, the longest a message took from
+ * its write to its read. run waits up to 10 s for the answers, then prints
  *
  *   flows N alive A broken B stall_median_ms M stall_p99_ms P stall_max_ms X
+ *         delay_median_ms M delay_p99_ms P delay_max_ms X
  *
- * (a flow is alive iff every byte it sent arrived intact) and exits 0 iff
- * all are alive. Every loop is bounded in flows, time and bytes.
+ * over the flows' longest gaps and longest delays (a flow is alive iff
+ * every byte it sent arrived intact) and exits 0 iff all are alive. A
+ * gap also counts the time the sender took to come round to the flow; a
+ * delay is the path's alone (and the receiver's). Every loop is bounded in
+ * flows, time and bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,31 +72,49 @@ static void raise_nofile(void)
 
 /* ---- server ---- */
 
+#define STAMP		8	/* a message's first bytes: when it was written */
+
 struct rx {
 	int fd;
 	uint32_t k;
 	uint8_t hdr;		/* bytes of k read */
 	uint64_t got, intact, last_us, gap_us;
+	uint64_t stamp, delay_us;
 	int bad;
 };
 
-static void rx_data(struct rx *r, const unsigned char *b, size_t n)
+/* Byte i of the flow: its position in its message says what it is. */
+static void rx_byte(struct rx *r, unsigned char c, uint64_t now)
+{
+	unsigned int off = r->got % MSG;
+
+	if (off < STAMP) {
+		r->stamp |= (uint64_t)c << (8 * off);
+		if (off == STAMP - 1) {
+			if (now > r->stamp && now - r->stamp > r->delay_us)
+				r->delay_us = now - r->stamp;
+			r->stamp = 0;
+		}
+	} else if (c != pattern(r->k, r->got)) {
+		r->bad = 1;
+	}
+	if (!r->bad)
+		r->intact++;
+}
+
+static void rx_data(struct rx *r, const unsigned char *b, size_t n, uint64_t now)
 {
 	size_t i = 0;
 
 	while (r->hdr < 4 && i < n)
 		r->k |= (uint32_t)b[i++] << (8 * r->hdr++);
-	for (; i < n; i++, r->got++) {
-		if (!r->bad && b[i] == pattern(r->k, r->got))
-			r->intact++;
-		else
-			r->bad = 1;
-	}
+	for (; i < n; i++, r->got++)
+		rx_byte(r, b[i], now);
 }
 
 static void rx_answer(struct rx *r)
 {
-	uint64_t a[3] = { r->intact, r->got, r->gap_us };
+	uint64_t a[4] = { r->intact, r->got, r->gap_us, r->delay_us };
 
 	if (write(r->fd, a, sizeof(a)) != sizeof(a))
 		perror("flowmany: answer");
@@ -127,7 +151,7 @@ static void rx_read(struct rx *r)
 		if (r->last_us && t - r->last_us > r->gap_us)
 			r->gap_us = t - r->last_us;
 		r->last_us = t;
-		rx_data(r, b, n);
+		rx_data(r, b, n, t);
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN)) {
 		if (n == 0)
@@ -179,7 +203,7 @@ static int serve(const char *port)
 struct tx {
 	int fd;
 	uint64_t sent;
-	uint64_t answer[3];
+	uint64_t answer[4];
 	size_t answered;	/* bytes of the answer read */
 	int dead;		/* a write failed */
 };
@@ -200,17 +224,18 @@ static int dial(const struct addrinfo *ai, uint32_t k)
 	return fd;
 }
 
+/* The next message, or the rest of one a full socket took only part of. */
 static void tx_send(struct tx *t, uint32_t k)
 {
 	unsigned char b[MSG];
-	uint64_t i;
+	uint64_t i, off = t->sent % MSG, stamp = now_us();
 	ssize_t w;
 
 	if (t->dead)
 		return;
 	for (i = 0; i < MSG; i++)
-		b[i] = pattern(k, t->sent + i);
-	w = write(t->fd, b, MSG);
+		b[i] = i < STAMP ? stamp >> (8 * i) : pattern(k, t->sent - off + i);
+	w = write(t->fd, b + off, MSG - off);
 	if (w > 0)
 		t->sent += w;
 	else if (w < 0 && errno != EAGAIN)
@@ -250,12 +275,22 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* " NAME_median_ms M NAME_p99_ms P NAME_max_ms X" of the alive flows' v */
+static void print_spread(const char *name, uint64_t *v, uint32_t n, uint32_t alive)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	printf(" %s_median_ms %.0f %s_p99_ms %.0f %s_max_ms %.0f", name,
+	       alive ? v[(alive - 1) / 2] / 1000.0 : -1.0, name,
+	       alive ? v[(alive - 1) * 99 / 100] / 1000.0 : -1.0, name,
+	       alive ? v[alive - 1] / 1000.0 : -1.0);
+}
+
 static int report(struct tx *t, uint32_t n)
 {
-	uint64_t *gaps = calloc(n, sizeof(*gaps));
+	uint64_t *gaps = calloc(n, sizeof(*gaps)), *delays = calloc(n, sizeof(*delays));
 	uint32_t k, alive = 0;
 
-	if (!gaps)
+	if (!gaps || !delays)
 		return 1;
 	for (k = 0; k < n; k++) {
 		int ok = !t[k].dead && t[k].answered == sizeof(t[k].answer) &&
@@ -263,14 +298,14 @@ static int report(struct tx *t, uint32_t n)
 
 		alive += ok;
 		gaps[k] = ok ? t[k].answer[2] : UINT64_MAX;
+		delays[k] = ok ? t[k].answer[3] : UINT64_MAX;
 	}
-	qsort(gaps, n, sizeof(*gaps), cmp_u64);
-	printf("flows %u alive %u broken %u stall_median_ms %.0f stall_p99_ms %.0f "
-	       "stall_max_ms %.0f\n", n, alive, n - alive,
-	       alive ? gaps[(alive - 1) / 2] / 1000.0 : -1.0,
-	       alive ? gaps[(alive - 1) * 99 / 100] / 1000.0 : -1.0,
-	       alive ? gaps[alive - 1] / 1000.0 : -1.0);
+	printf("flows %u alive %u broken %u", n, alive, n - alive);
+	print_spread("stall", gaps, n, alive);
+	print_spread("delay", delays, n, alive);
+	putchar('\n');
 	free(gaps);
+	free(delays);
 	return alive == n ? 0 : 3;
 }
 
