@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Moving state on one host, with real datapath maps: export and import
- * rate for tables of 100k and 1M flows, exporting one VM's 10k flows from
+ * rate for tables of 100k and 1M flows, one after the other and piped (as
+ * `ferryctl export | ferryctl import`), exporting one VM's 10k flows from
  * a table of 1M (through the per-VM index, and by a table walk for
  * comparison), the sweep of 1M entries (none expired; all expired), and
  * the peak RSS of a process exporting 1M flows as ferryctl does (spooled
@@ -202,8 +203,9 @@ static __u64 export(struct dp *d, const struct ferry_export_sel *sel,
 	return ferry_now_ns() - t;
 }
 
-/* Decode the bundle in b and import it into d: the time taken. */
-static __u64 import(struct dp *d, struct buf *b, __u64 expect)
+/* Decode the bundle read by rd from rctx and import it into d: the time
+ * taken. */
+static __u64 import_from(struct dp *d, ferry_sc_read_fn rd, void *rctx, __u64 expect)
 {
 	struct ferry_rule allow = { .id = 1, .zone = FERRY_ZONE_ANY,
 				    .action = FERRY_ACT_ALLOW };
@@ -219,8 +221,7 @@ static __u64 import(struct dp *d, struct buf *b, __u64 expect)
 	a.flows = calloc(expect, sizeof(*a.flows));
 	if (!a.keys || !a.flows)
 		die("import", ENOMEM);
-	b->off = 0;
-	ret = ferry_sc_decode_into(buf_read, b, NULL, ferry_now_ns(), &a, err,
+	ret = ferry_sc_decode_into(rd, rctx, NULL, ferry_now_ns(), &a, err,
 				   sizeof(err));
 	if (ret)
 		die(err, ret);
@@ -233,6 +234,71 @@ static __u64 import(struct dp *d, struct buf *b, __u64 expect)
 		die("import: not every flow accepted", EINVAL);
 	free(a.keys);
 	free(a.flows);
+	return t;
+}
+
+static __u64 import(struct dp *d, struct buf *b, __u64 expect)
+{
+	b->off = 0;
+	return import_from(d, buf_read, b, expect);
+}
+
+static int fd_write(void *ctx, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (len) {
+		w = write(*(int *)ctx, c, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EIO;
+		c += w;
+		len -= w;
+	}
+	return 0;
+}
+
+static ssize_t fd_read(void *ctx, void *p, size_t len)
+{
+	ssize_t r;
+
+	do
+		r = read(*(int *)ctx, p, len);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * The same as `ferryctl export | ferryctl import`, on the machine's two
+ * cores: a child exports src into a pipe, this process decodes what comes
+ * and imports it into dst. The time from the fork to the commit.
+ */
+static __u64 export_import_piped(struct dp *src, struct dp *dst, __u64 n)
+{
+	struct ferry_export_sel all = { .all_zones = 1 };
+	int p[2], status;
+	__u64 t, got;
+	pid_t pid;
+
+	if (pipe(p))
+		die("pipe", errno);
+	t = ferry_now_ns();
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (!pid) {
+		close(p[0]);
+		export(src, &all, fd_write, &p[1], &got);
+		_exit(got == n ? 0 : 1);
+	}
+	close(p[1]);
+	import_from(dst, fd_read, &p[0], n);
+	t = ferry_now_ns() - t;
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("piped export", EIO);
 	return t;
 }
 
@@ -262,6 +328,10 @@ static void bench_rates(__u64 n, const char *tag)
 	rate(name, n, ns_imp);
 	printf("bench: export_import_%s_ms %.0f ms\n", tag, (ns_exp + ns_imp) / 1e6);
 	free(b.p);
+	dp_close(&dst);
+	dp_open(&dst, n);
+	printf("bench: export_import_%s_piped_ms %.0f ms\n", tag,
+	       export_import_piped(&src, &dst, n) / 1e6);
 	dp_close(&src);
 	dp_close(&dst);
 }

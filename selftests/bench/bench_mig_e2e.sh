@@ -6,7 +6,11 @@
 # --wait` (signed order, signed chunks relayed by the SOM, encrypted
 # sessions, install at the destination). Prints
 # "bench: mig_e2e_vm_<N/1000>k_ms" (notify -> installed) and the time to
-# each phase. Measures, does not judge. Needs root and python3.
+# each phase. Then, with both tables holding OTHERS (default 1000000) flows
+# of another VM, and VMs of 1k, 10k and 100k flows made by mkbundle and
+# `ferryctl import` on the source (SIZES to change):
+# "bench: mig_e2e_vm_<S/1000>k_of_1m_ms" and its phases. Measures, does
+# not judge. Needs root and python3.
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/net/lib.sh
@@ -14,6 +18,9 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 SOA=$PWD/$BUILD/bin/ferry-soa
 N=${N:-10000}
+OTHERS=${OTHERS:-1000000}
+SIZES=${SIZES:-1000 10000 100000}
+MKBUNDLE=$PWD/$BUILD/selftests/bin/mkbundle
 SOM_PORT=7461
 CNS=engbmc SNS=engbms
 AGENTS=() SRV= CLI=
@@ -43,8 +50,9 @@ for i in 1 2; do
 	som_key soa$i
 	echo "$(pub soa$i) soa 10$i 198.18.50.0/24" >> "$tmp/authorized_keys"
 done
-mig_agent_conf engbm 1 $((N * 2 + 1024)) fwa fwb
-mig_agent_conf engbm 2 $((N * 2 + 1024)) dstv
+ct=$((N * 2 + OTHERS + 112000))
+mig_agent_conf engbm 1 $ct fwa fwb
+mig_agent_conf engbm 2 $ct dstv
 LOST_MS=5000 som_conf
 sed -i "s/^frames_per_second = .*/frames_per_second = 100000/" "$tmp/som.conf"
 som_start
@@ -91,3 +99,32 @@ print("bench: mig_e2e_vm_%dk_ms %d ms (flows %d, accepted %d)" % (k, m["ms"]["in
 for p in ("order", "first_chunk", "installed", "released"):
     print("bench: mig_e2e_vm_%dk_%s_ms %d ms" % (k, p, m["ms"][p]))
 ' "$N"
+
+# ---- VMs of SIZES flows in tables holding OTHERS flows of another VM ----
+ctl() { local i=$1; shift; "$FERRYCTL" --socket /run/ferry/engbm$i.sock "$@"; }
+if [ "$OTHERS" -gt 0 ]; then
+	"$MKBUNDLE" 0:198.18.99.1 "$OTHERS" 198.21.0.0 > "$tmp/others.bundle" || fail "mkbundle"
+	for i in 1 2; do
+		ctl $i import < "$tmp/others.bundle" > /dev/null || fail "import of the others on $i"
+	done
+	rm -f "$tmp/others.bundle"
+fi
+j=0
+for s in $SIZES; do
+	j=$((j + 1))
+	vm=0:198.18.$((110 + j)).1
+	ctl 1 vm add --max-flows $((s * 2)) $vm > /dev/null || fail "vm add $vm"
+	"$MKBUNDLE" $vm "$s" > "$tmp/vm.bundle" || fail "mkbundle $vm"
+	ctl 1 import < "$tmp/vm.bundle" > /dev/null || fail "import of $vm"
+	out=$("$FERRYCTL" migrate --som-socket "$tmp/som.sock" --vm $vm \
+		--from 101 --to 102 --wait) || fail "migration of $vm: $out"
+	"$FERRYCTL" som migrations --json --som-socket "$tmp/som.sock" | python3 -c '
+import json, sys
+m = [m for m in json.load(sys.stdin) if sys.argv[2].split(":", 1)[1] in m["addresses"]][-1]
+k, o = int(sys.argv[1]) // 1000, int(sys.argv[3]) // 1000000
+assert m["phase"] == "done" and m["accepted"] == int(sys.argv[1]), m
+print("bench: mig_e2e_vm_%dk_of_%dm_ms %d ms (flows %d, accepted %d)" % (k, o, m["ms"]["installed"], m["flows"], m["accepted"]))
+for p in ("order", "first_chunk", "installed", "released"):
+    print("bench: mig_e2e_vm_%dk_of_%dm_%s_ms %d ms" % (k, o, p, m["ms"][p]))
+' "$s" "$vm" "$OTHERS" || fail "the migration of $vm"
+done
