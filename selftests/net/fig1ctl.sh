@@ -299,18 +299,7 @@ fig1_wait_migrations() {
 	return 1
 }
 
-# fig1_wait_migration VM SECONDS: the SOM's record of VM's migration once
-# it ended (done or failed), as JSON; fails if none ended in time.
-fig1_migration_of() {
-	som_migrations 2>/dev/null | jq -e --arg vm "$1" \
-		'[.[] | select(.vm == $vm and (.phase == "done" or .phase == "failed"))] | last // empty'
-}
-fig1_wait_migration() {
-	local n=$(( $2 * 10 )) m
-	while [ $n -gt 0 ]; do
-		m=$(fig1_migration_of "$1") && [ -n "$m" ] && { echo "$m"; return 0; }
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
+# fig1_migration_of VM: the last of VM's migrations that ended, as JSON
+# (fails if none did); fig1_wait_migration VM SECONDS: until one did.
+fig1_migration_of() { fig1_migrations_of "$1" | jq -ec 'last // empty'; }
+fig1_wait_migration() { fig1_wait_migrations "$1" 1 "$2"; }

@@ -26,10 +26,12 @@ start_agent() {
 		2>>"$tmp/agent.log" &
 	AGENT=$!
 	local i
-	for i in $(seq 50); do
+	# Up to 60 s: in an emulated guest (vmtest) loading and verifying the
+	# datapath and the state operations takes tens of seconds.
+	for i in $(seq 300); do
 		[ -S "$SOCK" ] && "$FERRYCTL" --socket "$SOCK" agent >/dev/null 2>&1 && return 0
 		kill -0 "$AGENT" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.2
 	done
 	cat "$tmp/agent.log"
 	fail "the agent did not come up"
