@@ -6,6 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/net/lib.sh
 INSTANCE=clitest
+stale() { "$FERRYCTL" --netns "$NS_FW" --instance clistale "$@"; }
 
 [ -x "$FERRYCTL" ] || fail "no $FERRYCTL (make first)"
 path_setup ncli
@@ -24,7 +25,7 @@ refused() {
 }
 
 rules=$(mktemp -d)
-trap 'rm -rf "$rules"; path_cleanup' EXIT
+trap 'rm -rf "$rules"; stale unload >/dev/null 2>&1; path_cleanup' EXIT
 printf 'allow proto tcp from 198.18.0.0/24 to 198.18.1.0/24 dport 5201\n' > "$rules/good.conf"
 printf 'allow proto tcp from 198.18.0.0/33\n' > "$rules/bad.conf"
 
@@ -81,6 +82,21 @@ bpftool map update pinned "$meta" key 0 0 0 0 value \
 	fail "bpftool map update"
 refused "pinned state of another layout" "layout version 99" load --iface fw_a
 check "the refused state is still pinned" [ -e "$meta" ]
+
+# A pinned XDP link outlives its interface (the namespace or the veth was
+# deleted): a load on the new interface of that name attaches anew.
+ip -n "$NS_FW" link add st0 type veth peer name st1 || fail "veth st0"
+ip -n "$NS_FW" link set st0 up
+stale load --iface st0 >/dev/null || fail "load on st0"
+ip -n "$NS_FW" link del st0
+ip -n "$NS_FW" link add st0 type veth peer name st1 || fail "veth st0 again"
+ip -n "$NS_FW" link set st0 up
+out=$(stale load --iface st0 2>&1)
+check "a load over a severed pinned link attaches anew ($out)" \
+	[ "$(ip -n "$NS_FW" -j link show st0 | jq '.[0].xdp.prog.id')" != null ]
+echo "$out" | grep -qF "for a deleted interface" ||
+	fail "no message about the stale link in: $out"
+stale unload >/dev/null || fail "unload clistale"
 
 ferry unload >/dev/null || fail "unload"
 check "unload removed the pinned state" [ ! -e /sys/fs/bpf/ferry/$INSTANCE ]

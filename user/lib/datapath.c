@@ -258,6 +258,18 @@ static int xdp_link(struct ferry_dp *dp, int ifindex, __u32 flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Whether the XDP link behind FD is still attached to interface IFINDEX
+ * (a severed link reports no interface). */
+static bool xdp_link_on(int fd, int ifindex)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return true;	/* cannot tell: let the update decide */
+	return info.type != BPF_LINK_TYPE_XDP || (int)info.xdp.ifindex == ifindex;
+}
+
 int ferry_xdp_mode_parse(const char *s, enum ferry_xdp_mode *mode)
 {
 	if (!strcmp(s, "auto"))
@@ -286,19 +298,36 @@ int ferry_dp_attach_xdp(struct ferry_dp *dp, const char *ifname,
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);
+	if (fd >= 0 && !xdp_link_on(fd, ifindex)) {
+		/* Pinned for an interface that is gone (its namespace was
+		 * deleted, or it was recreated): the link is severed. */
+		pr_info("%s: pinned XDP link %s is for a deleted interface, attaching anew\n",
+			ifname, path);
+		close(fd);
+		fd = -1;
+		if (unlink(path)) {
+			err = -errno;
+			pr_warn("%s: cannot remove stale XDP link %s: %s\n", ifname,
+				path, strerror(-err));
+			return err;
+		}
+	}
 	if (fd >= 0) {
 		/* Attached before: move the link to this program, atomically. */
 		err = bpf_link_update(fd, bpf_program__fd(dp->skel->progs.ferry_xdp),
 				      NULL);
+		if (err)
+			err = -errno;
 		close(fd);
 		if (err) {
 			pr_warn("%s: cannot update XDP link %s: %s\n", ifname, path,
-				strerror(errno));
-			return -errno;
+				strerror(-err));
+			return err;
 		}
 		*attached = FERRY_XDP_AUTO;
 		return 0;
 	}
+	fd = -EINVAL;
 	if (mode != FERRY_XDP_GENERIC) {
 		fd = xdp_link(dp, ifindex, XDP_FLAGS_DRV_MODE);
 		*attached = FERRY_XDP_NATIVE;
