@@ -171,25 +171,30 @@ static __always_inline void index_op(const struct ferry_st_rec *r, enum index_op
 	}
 }
 
-/* Give back r's claim on its translated key, if the claim is r's. */
+static __always_inline int same_key(const struct ferry_flow_key *a,
+				    const struct ferry_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+/* Give back r's claim on its translated key, if the claim is r's (and not
+ * another flow's binding now). */
 static __always_inline void unbind(const struct ferry_st_rec *r)
 {
 	struct ferry_flow_key *named;
-	const __u32 *a, *b;
-	int i;
 
 	if (!(r->flags & FERRY_ST_F_RKEY))
 		return;
 	named = bpf_map_lookup_elem(&ferry_nat_rev, &r->rkey);
-	if (!named)
-		return;
-	a = (const __u32 *)named;
-	b = (const __u32 *)&r->key;
-#pragma unroll
-	for (i = 0; i < (int)(sizeof(r->key) / 4); i++)
-		if (a[i] != b[i])
-			return;		/* another flow's binding now */
-	bpf_map_delete_elem(&ferry_nat_rev, &r->rkey);
+	if (named && same_key(named, &r->key))
+		bpf_map_delete_elem(&ferry_nat_rev, &r->rkey);
 }
 
 /* Insert: the binding claimed first (never over another's), then the
@@ -370,19 +375,6 @@ int ferry_st_expire(struct xdp_md *x)
  * 6.7 the verifier checked a callback as if it ran once, and pruned as
  * dead what only a later run reaches ("the stage is full").
  */
-static __always_inline int same_key(const struct ferry_flow_key *a,
-				    const struct ferry_flow_key *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
-		if (x[i] != y[i])
-			return 0;
-	return 1;
-}
-
 static long vm_read_one(void *set, struct ferry_flow_key *k, __u32 *val,
 			void *unused)
 {

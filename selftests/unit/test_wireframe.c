@@ -193,6 +193,37 @@ static void test_mpk_writer(void **state)
 	assert_true(b.overflow);
 }
 
+/* Map and array headers in their shortest form, at each boundary. */
+static void test_mpk_counts(void **state)
+{
+	static const struct {
+		__u32 n;
+		__u8 map[5], array[5];
+		size_t len;
+	} cases[] = {
+		{ 0, { 0x80 }, { 0x90 }, 1 },
+		{ 15, { 0x8f }, { 0x9f }, 1 },
+		{ 16, { 0xde, 0, 16 }, { 0xdc, 0, 16 }, 3 },
+		{ 0xffff, { 0xde, 0xff, 0xff }, { 0xdc, 0xff, 0xff }, 3 },
+		{ 0x10000, { 0xdf, 0, 1, 0, 0 }, { 0xdd, 0, 1, 0, 0 }, 5 },
+		{ 1000000, { 0xdf, 0, 0x0f, 0x42, 0x40 }, { 0xdd, 0, 0x0f, 0x42, 0x40 }, 5 },
+	};
+	struct ferry_mpk_buf b;
+	__u8 buf[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ferry_mpk_init(&b, buf, sizeof(buf));
+		ferry_mpk_put_map(&b, cases[i].n);
+		assert_int_equal(b.len, cases[i].len);
+		assert_memory_equal(buf, cases[i].map, cases[i].len);
+		ferry_mpk_init(&b, buf, sizeof(buf));
+		ferry_mpk_put_array(&b, cases[i].n);
+		assert_int_equal(b.len, cases[i].len);
+		assert_memory_equal(buf, cases[i].array, cases[i].len);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_mpk),
 		cmocka_unit_test(test_mpk_writer),
+		cmocka_unit_test(test_mpk_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,14 +96,21 @@ static int grow(struct collect_ctx *c, __u64 cap)
 	return 0;
 }
 
+/* A live flow (not expired, not of an import still in progress) selected. */
+static bool wanted(const struct collect_ctx *c, const struct ferry_flow_key *k,
+		   const struct ferry_flow *f)
+{
+	return f->expires_ns > c->now && f->import_gen <= c->committed &&
+	       ferry_export_selects(c->sel, k);
+}
+
 static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		       void *data)
 {
 	struct collect_ctx *c = data;
 	int err;
 
-	if (f->expires_ns <= c->now || f->import_gen > c->committed ||
-	    !ferry_export_selects(c->sel, k))
+	if (!wanted(c, k, f))
 		return 0;
 	if (c->buf)
 		return spool_one(c, k, f);
@@ -191,9 +198,7 @@ static int collect_table(struct ferry_stateops *ops, struct collect_ctx *c)
 		return err == -ENOSPC ? -EAGAIN : err;
 	c->n = 0;
 	for (i = 0; i < got; i++) {
-		if (c->flows[i].expires_ns <= c->now ||
-		    c->flows[i].import_gen > c->committed ||
-		    !ferry_export_selects(c->sel, &c->keys[i]))
+		if (!wanted(c, &c->keys[i], &c->flows[i]))
 			continue;
 		if (i != c->n) {
 			c->keys[c->n] = c->keys[i];

@@ -102,18 +102,6 @@ static int nat_owned(const struct ferry_import_nat *nat,
 	return 0;
 }
 
-/* Flow i into stage record r: its key, its translated key, its bytes. */
-static void stage_flow(struct ferry_st_rec *r, const struct ferry_flow_key *k,
-		       const struct ferry_flow *f)
-{
-	r->key = *k;
-	r->flags = 0;
-	if (f->nat.kind && !ferry_nat_xlat_key(k, f, &r->rkey))
-		r->flags = FERRY_ST_F_RKEY;
-	memcpy(r->flow, f, sizeof(*f));
-	memset(r->flow, 0, sizeof(struct bpf_spin_lock));
-}
-
 /*
  * Run op over the flows [0, n) whose verdict is want, a stage at a time;
  * done(i, record) is told of each. 0 or -errno.
@@ -136,7 +124,7 @@ static int run_staged(struct ferry_stateops *ops, enum ferry_st_op op,
 		for (m = 0; m < ops->stage_max && i < n; i++) {
 			if (verdict && verdict[i] != want)
 				continue;
-			stage_flow(&ops->stage[m], &keys[i], &flows[i]);
+			ferry_st_stage_flow(&ops->stage[m], &keys[i], &flows[i]);
 			idx[m++] = i;
 		}
 		if (!m)

@@ -5,7 +5,6 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "ctiter.h"
-#include "natconfig.h"
 #include "log.h"
 
 #define CT_BATCH	4096
@@ -114,17 +113,11 @@ static int sweep_cb(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		    void *ctx)
 {
 	struct sweep_ctx *s = ctx;
-	struct ferry_st_rec *r;
 
 	s->st->visited++;
 	if (f->expires_ns >= s->now)
 		return 0;
-	r = &s->ops->stage[s->staged++];
-	r->key = *k;
-	r->flags = 0;
-	if (f->nat.kind && !ferry_nat_xlat_key(k, f, &r->rkey))
-		r->flags = FERRY_ST_F_RKEY;
-	memcpy(r->flow, f, sizeof(*f));
+	ferry_st_stage_flow(&s->ops->stage[s->staged++], k, f);
 	return s->staged == s->ops->stage_max ? sweep_flush(s) : 0;
 }
 

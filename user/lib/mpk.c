@@ -227,24 +227,28 @@ static void put_be(struct ferry_mpk_buf *b, __u8 type, __u64 v, int n)
 	put(b, tmp, 1 + n);
 }
 
-void ferry_mpk_put_map(struct ferry_mpk_buf *b, __u32 n)
+/* A map or array of n items: fix (0x80 / 0x90) | n, else a 16-bit count
+ * (type16), else a 32-bit one (type16 + 1). */
+static void put_count(struct ferry_mpk_buf *b, __u8 fix, __u8 type16, __u32 n)
 {
-	__u8 fix = 0x80 | n;
+	__u8 c = fix | n;
 
 	if (n <= 15)
-		put(b, &fix, 1);
+		put(b, &c, 1);
+	else if (n <= 0xffff)
+		put_be(b, type16, n, 2);
 	else
-		put_be(b, 0xde, n, 2);	/* the schemas stay far below 65536 */
+		put_be(b, type16 + 1, n, 4);
+}
+
+void ferry_mpk_put_map(struct ferry_mpk_buf *b, __u32 n)
+{
+	put_count(b, 0x80, 0xde, n);
 }
 
 void ferry_mpk_put_array(struct ferry_mpk_buf *b, __u32 n)
 {
-	__u8 fix = 0x90 | n;
-
-	if (n <= 15)
-		put(b, &fix, 1);
-	else
-		put_be(b, 0xdc, n, 2);	/* the schemas stay far below 65536 */
+	put_count(b, 0x90, 0xdc, n);
 }
 
 void ferry_mpk_put_uint(struct ferry_mpk_buf *b, __u64 v)

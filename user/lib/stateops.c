@@ -11,6 +11,7 @@
 #include "ferry_state.skel.h"
 #include "datapath.h"
 #include "log.h"
+#include "natconfig.h"
 #include "stateops.h"
 
 /* An array's values are laid out at a stride of 8 bytes. */
@@ -249,6 +250,17 @@ int ferry_st_run(struct ferry_stateops *ops, enum ferry_st_op op, __u32 n)
 	if (bpf_prog_test_run_opts(fd, &run))
 		return -errno;
 	return ops->ctl->err;
+}
+
+void ferry_st_stage_flow(struct ferry_st_rec *r, const struct ferry_flow_key *k,
+			 const struct ferry_flow *f)
+{
+	r->key = *k;
+	r->flags = 0;
+	if (f->nat.kind && !ferry_nat_xlat_key(k, f, &r->rkey))
+		r->flags = FERRY_ST_F_RKEY;
+	memcpy(r->flow, f, sizeof(*f));
+	memset(r->flow, 0, sizeof(struct bpf_spin_lock));
 }
 
 int ferry_st_count(struct ferry_stateops *ops, __u64 *n)

@@ -69,6 +69,11 @@ void ferry_stateops_close(struct ferry_stateops *ops);
  * operation on a record failed unexpectedly (its result: FAILED). */
 int ferry_st_run(struct ferry_stateops *ops, enum ferry_st_op op, __u32 n);
 
+/* Flow (k, f) into stage record r: its key, its translated key if it has
+ * a binding, its bytes (the lock's zeroed). */
+void ferry_st_stage_flow(struct ferry_st_rec *r, const struct ferry_flow_key *k,
+			 const struct ferry_flow *f);
+
 /* The number of entries in the table (the kernel's count, else a walk). */
 int ferry_st_count(struct ferry_stateops *ops, __u64 *n);
 
