@@ -58,6 +58,7 @@ struct fix {
 	size_t order_len;
 	struct env env[MAX_ENV];
 	unsigned int n_env;
+	__u32 bundle_flows;	/* 0: the default */
 	struct ferry_mig_done *done;
 	struct ferry_mig_dest dest;
 	struct ferry_mig_result res;
@@ -236,7 +237,8 @@ static int run_source(struct fix *x, const struct ferry_mig_order *o,
 		.ops = &x->src_ops,
 		.mono_now_ns = dpt_now(&x->src),
 		.real_now_ms = NOW_S * 1000 + 1000,
-		.chunk_bytes = CHUNK, .emit = emit, .ctx = x,
+		.chunk_bytes = CHUNK, .bundle_flows = x->bundle_flows,
+		.emit = emit, .ctx = x,
 	};
 
 	clear_envs(x);
@@ -387,6 +389,42 @@ static void test_exactly_vm1(void **state)
 	s = tcp_spec("198.18.2.1", "198.18.9.9", 43000);
 	ack = dpt_seg(&s, 0, PKT_TCP_ACK, 1001, 5001, 10);
 	assert_drop(&x->dst, &ack, FERRY_DROP_INVALID);
+}
+
+/* The payload as several bundles (8 flows each): installed as one. */
+static void test_several_bundles(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_mig_result res;
+	struct snap before, after;
+	struct ferry_mig_order o;
+	unsigned int i;
+
+	x->bundle_flows = 8;
+	source_ok(x);
+	assert_int_equal(deliver(x, NULL, 0, NOW_S + 2), 1);
+	print_message("result: %s\n", x->res.msg);
+	assert_int_equal(x->res.count[FERRY_IMPORT_ACCEPTED], N_VM1);
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1);
+
+	/* More flows than the order allows, seen after the first bundles
+	 * left: they went, the commit does not; nothing is installed. */
+	teardown(state);
+	assert_int_equal(setup(state), 0);
+	x = *state;
+	x->bundle_flows = 8;
+	o = x->order;
+	o.max_flows = N_VM1 - 1;
+	assert_int_equal(run_source(x, &o, &src_id, &res), -E2BIG);
+	assert_int_equal(res.reason, FERRY_MIG_TOO_LARGE);
+	print_message("source: %s\n", res.msg);
+	assert_true(x->n_env > 0);
+	for (i = 0; i < x->n_env; i++)
+		assert_int_equal(x->env[i].type, FERRY_MSG_MIG_CHUNK);
+	take_snap(&x->dst, &before);
+	assert_int_equal(deliver(x, NULL, 0, NOW_S + 2), 0);
+	take_snap(&x->dst, &after);
+	assert_same(&before, &after);
 }
 
 static void test_dropped_chunk(void **state)
@@ -750,6 +788,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_exactly_vm1),
+		T(test_several_bundles),
 		T(test_dropped_chunk),
 		T(test_duplicated_chunk),
 		T(test_reordered_chunks),

@@ -386,6 +386,101 @@ static void to_entry(struct ferry_sc_flow *r, __u64 now, struct ferry_flow_key *
 	ferry_sc_flow_to_entry(r, now, k, f);
 }
 
+/* A migration's payload: bundles back to back, decoded as one sequence. */
+static void test_decode_sequence(void **state)
+{
+	static struct ferry_flow_key keys[100];
+	static struct ferry_flow flows[100];
+	static struct ferry_sc_flow r[100];
+	struct ferry_sc_array a = { .keys = keys, .flows = flows, .cap = 100 };
+	char err[FERRY_SC_ERR_MAX] = "";
+	struct obuf o1, o2, o3;
+	__u8 *seq;
+	size_t len;
+	unsigned int i;
+	int ret;
+
+	make_mixed(r, 100);
+	encode(r, 60, 7, 0, &o1);
+	encode(r + 60, 40, 9, 1, &o2);
+	encode(r, 0, 9, 0, &o3);
+	len = o1.len + o2.len + o3.len;
+	seq = malloc(len + 1);
+	assert_non_null(seq);
+	memcpy(seq, o1.data, o1.len);
+	memcpy(seq + o1.len, o2.data, o2.len);
+	memcpy(seq + o1.len + o2.len, o3.data, o3.len);
+	ret = ferry_sc_decode_seq_into(seq, len, NULL, NOW_NS, &a, err, sizeof(err));
+	if (ret)
+		fail_msg("decode: %d %s", ret, err);
+	assert_int_equal(a.n, 100);
+	for (i = 0; i < 100; i++) {
+		struct ferry_flow_key k;
+		struct ferry_flow f;
+
+		to_entry(&r[i], NOW_NS, &k, &f);
+		assert_memory_equal(&keys[i], &k, sizeof(k));
+		assert_int_equal(flows[i].bytes[0], f.bytes[0]);
+	}
+
+	/* where each bundle ends, found without decoding; never inside one */
+	{
+		__u64 nf;
+		size_t cut;
+
+		assert_int_equal(ferry_sc_bundle_len(seq, len, &nf), (ssize_t)o1.len);
+		assert_int_equal(nf, 60);
+		assert_int_equal(ferry_sc_bundle_len(seq + o1.len, len - o1.len, &nf),
+				 (ssize_t)o2.len);
+		assert_int_equal(nf, 40);
+		assert_int_equal(ferry_sc_bundle_len(o3.data, o3.len, &nf),
+				 (ssize_t)o3.len);
+		assert_int_equal(nf, 0);
+		for (cut = 0; cut < o1.len; cut++)
+			assert_int_equal(ferry_sc_bundle_len(seq, cut, &nf), 0);
+		assert_int_equal(ferry_sc_bundle_len("\x93\x01\x02\x03", 4, &nf),
+				 -EBADMSG);
+		assert_int_equal(ferry_sc_bundle_len("\x81\x03\x05", 3, &nf),
+				 -EBADMSG);	/* no chunk_count */
+		assert_int_equal(ferry_sc_bundle_len("\xc1", 1, &nf), -EBADMSG);
+	}
+
+	/* one bundle alone is a sequence too; a single-bundle decode refuses
+	 * the second as trailing bytes */
+	assert_int_equal(ferry_sc_decode_seq_into(o1.data, o1.len, NULL, NOW_NS, &a,
+						  err, sizeof(err)), 0);
+	assert_int_equal(a.n, 60);
+	assert_int_equal(decode(seq, o1.len + o2.len, NULL, err), -EBADMSG);
+	assert_non_null(strstr(err, "trailing bytes after the last chunk"));
+
+	/* no room for the second bundle: refused at its header */
+	a.cap = 99;
+	ret = ferry_sc_decode_seq_into(seq, len, NULL, NOW_NS, &a, err, sizeof(err));
+	assert_int_equal(ret, -ENOSPC);
+	assert_string_equal(err, "header: 40 flows, room for 39");
+	assert_int_equal(a.n, 0);
+	a.cap = 100;
+
+	/* errors name the bundle; nothing is kept */
+	seq[len] = 0xc1;
+	ret = ferry_sc_decode_seq_into(seq, len + 1, NULL, NOW_NS, &a, err, sizeof(err));
+	assert_true(ret < 0);
+	assert_non_null(strstr(err, "bundle 3 header: "));
+	assert_int_equal(a.n, 0);
+	ret = ferry_sc_decode_seq_into(seq, o1.len + o2.len - 1, NULL, NOW_NS, &a, err,
+				       sizeof(err));
+	assert_true(ret < 0);
+	assert_non_null(strstr(err, "bundle 1 chunk "));
+	assert_int_equal(a.n, 0);
+	assert_true(ferry_sc_decode_seq_into(seq, 0, NULL, NOW_NS, &a, err,
+					     sizeof(err)) < 0);
+	assert_non_null(strstr(err, "bundle 0 header: "));
+	free(seq);
+	free(o1.data);
+	free(o2.data);
+	free(o3.data);
+}
+
 static void test_canonical_key(void **state)
 {
 	struct ferry_sc_flow r;
@@ -1373,6 +1468,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_chunks),
 		cmocka_unit_test(test_stream_decode),
 		cmocka_unit_test(test_decode_into),
+		cmocka_unit_test(test_decode_sequence),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_canonical_key),
 		cmocka_unit_test(test_times),

@@ -34,51 +34,77 @@ int ferry_export_selects(const struct ferry_export_sel *sel,
 	return 0;
 }
 
-/* One spooled flow. */
-struct spool_rec {
-	struct ferry_flow_key key;
-	struct ferry_flow flow;
-};
-
-#define SPOOL_BATCH	1024
-
 struct collect_ctx {
 	const struct ferry_export_sel *sel;
 	__u64 now;
 	__u32 committed;
+	/* in memory: */
 	struct ferry_flow_key *keys;
 	struct ferry_flow *flows;
 	__u64 n, cap;
-	/* spooling: records go to spool_fd through buf, not into keys/flows */
-	int spool_fd;
-	struct spool_rec *buf;
-	__u32 in_buf;
+	/* in batches (buf set): buf_max records at a time to batch(); the
+	 * keys handed over kept in sent, so that a walk after a fallback
+	 * (filter_sent) hands over only the others */
+	struct ferry_export_rec *buf;
+	__u32 in_buf, buf_max;
+	ferry_export_batch_fn batch;
+	void *bctx;
+	struct ferry_flow_key *sent;	/* only when a fallback can come */
+	__u64 sent_cap;
+	__u64 n_sorted;		/* sent[0..n_sorted): sorted, to skip */
+	bool keep_sent;
 };
 
-static int spool_flush(struct collect_ctx *c)
+/* Keep the keys of the batch about to be handed over. */
+static int keep_keys(struct collect_ctx *c)
 {
-	size_t len = c->in_buf * sizeof(*c->buf), done = 0;
-	ssize_t w;
+	__u32 i;
 
-	while (done < len) {
-		w = write(c->spool_fd, (char *)c->buf + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		done += w;
+	if (c->n > c->sent_cap) {
+		__u64 cap = c->sent_cap ? c->sent_cap : c->buf_max;
+		void *p;
+
+		while (cap < c->n)
+			cap *= 2;
+		p = realloc(c->sent, cap * sizeof(*c->sent));
+		if (!p)
+			return -ENOMEM;
+		c->sent = p;
+		c->sent_cap = cap;
 	}
-	c->in_buf = 0;
+	for (i = 0; i < c->in_buf; i++)
+		c->sent[c->n - c->in_buf + i] = c->buf[i].key;
 	return 0;
 }
 
-static int spool_one(struct collect_ctx *c, const struct ferry_flow_key *k,
+static int batch_flush(struct collect_ctx *c)
+{
+	int err = 0;
+
+	if (!c->in_buf)
+		return 0;
+	if (c->keep_sent)
+		err = keep_keys(c);
+	if (!err)
+		err = c->batch(c->bctx, c->buf, c->in_buf);
+	c->in_buf = 0;
+	return err;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ferry_flow_key));
+}
+
+static int batch_one(struct collect_ctx *c, const struct ferry_flow_key *k,
 		     const struct ferry_flow *f)
 {
+	if (c->n_sorted && bsearch(k, c->sent, c->n_sorted, sizeof(*k), key_cmp))
+		return 0;
 	c->buf[c->in_buf].key = *k;
 	c->buf[c->in_buf].flow = *f;
 	c->n++;
-	return ++c->in_buf == SPOOL_BATCH ? spool_flush(c) : 0;
+	return ++c->in_buf == c->buf_max ? batch_flush(c) : 0;
 }
 
 static int grow(struct collect_ctx *c, __u64 cap)
@@ -113,7 +139,7 @@ static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *
 	if (!wanted(c, k, f))
 		return 0;
 	if (c->buf)
-		return spool_one(c, k, f);
+		return batch_one(c, k, f);
 	if (c->n == c->cap) {
 		err = grow(c, c->cap ? c->cap * 2 : 1024);
 		if (err)
@@ -226,56 +252,97 @@ static int collect(struct ferry_stateops *ops, struct collect_ctx *c)
 			break;
 	}
 	if (err == -ENOENT || err == -EOVERFLOW || err == -EAGAIN) {
-		/* Not (fully) indexed: walk the whole table instead. */
+		/* Not (fully) indexed: walk the whole table instead. Batches
+		 * handed over stay so: the walk skips their flows. */
+		if (c->buf) {
+			err = batch_flush(c);
+			if (err)
+				return err;
+			if (c->n)
+				qsort(c->sent, c->n, sizeof(*c->sent), key_cmp);
+			c->n_sorted = c->n;
+			return ferry_ct_foreach(ops->m.ct, collect_one, c) ?:
+			       batch_flush(c);
+		}
 		c->n = 0;
-		c->in_buf = 0;
-		if (c->buf && (lseek(c->spool_fd, 0, SEEK_SET) ||
-			       ftruncate(c->spool_fd, 0)))
-			return -errno;
 		err = -EAGAIN;
-		for (tries = 0; !c->buf && err == -EAGAIN && tries < 3; tries++)
+		for (tries = 0; err == -EAGAIN && tries < 3; tries++)
 			err = collect_table(ops, c);
-		if (c->buf || err == -EAGAIN)
+		if (err == -EAGAIN)
 			err = ferry_ct_foreach(ops->m.ct, collect_one, c);
 	}
 	if (!err && c->buf)
-		err = spool_flush(c);
+		err = batch_flush(c);
 	return err;
+}
+
+int ferry_export_stream(struct ferry_stateops *ops,
+			const struct ferry_export_sel *sel, __u64 now_ns,
+			__u32 batch_max, ferry_export_batch_fn batch, void *ctx,
+			__u64 *n)
+{
+	struct collect_ctx c = {
+		.sel = sel, .now = now_ns, .buf_max = batch_max ?: 1,
+		.batch = batch, .bctx = ctx,
+		/* only a read through the index can fall back to a walk */
+		.keep_sent = sel->n_vms && !sel->no_index,
+	};
+	int err;
+
+	c.buf = calloc(c.buf_max, sizeof(*c.buf));
+	if (!c.buf)
+		return -ENOMEM;
+	err = collect(ops, &c);
+	*n = c.n;
+	free(c.buf);
+	free(c.sent);
+	return err;
+}
+
+#define SPOOL_BATCH	1024
+
+static int spool_write(void *ctx, const struct ferry_export_rec *r, __u32 n)
+{
+	int fd = *(int *)ctx;
+	size_t len = n * sizeof(*r), done = 0;
+	ssize_t w;
+
+	while (done < len) {
+		w = write(fd, (const char *)r + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		done += w;
+	}
+	return 0;
 }
 
 int ferry_export_spool(struct ferry_stateops *ops,
 		       const struct ferry_export_sel *sel, __u64 now_ns,
 		       const char *dir, int *fd, __u64 *n)
 {
-	struct collect_ctx c = { .sel = sel, .now = now_ns };
-	int err;
+	int err, sfd;
 
-	c.buf = calloc(SPOOL_BATCH, sizeof(*c.buf));
-	if (!c.buf)
-		return -ENOMEM;
-	c.spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (c.spool_fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = collect(ops, &c);
-	if (!err && lseek(c.spool_fd, 0, SEEK_SET))
+	sfd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (sfd < 0)
+		return -errno;
+	err = ferry_export_stream(ops, sel, now_ns, SPOOL_BATCH, spool_write,
+				  &sfd, n);
+	if (!err && lseek(sfd, 0, SEEK_SET))
 		err = -errno;
 	if (err) {
-		close(c.spool_fd);
-		goto out;
+		close(sfd);
+		return err;
 	}
-	*fd = c.spool_fd;
-	*n = c.n;
-out:
-	free(c.buf);
-	return err;
+	*fd = sfd;
+	return 0;
 }
 
 ssize_t ferry_export_spool_read(int fd, struct ferry_flow_key *keys,
 				struct ferry_flow *flows, size_t max)
 {
-	struct spool_rec r[256];
+	struct ferry_export_rec r[256];
 	size_t want, done = 0, i;
 	ssize_t got;
 
@@ -306,7 +373,7 @@ int ferry_export_collect(struct ferry_stateops *ops,
 			 struct ferry_flow_key **keys, struct ferry_flow **flows,
 			 __u64 *n)
 {
-	struct collect_ctx c = { .sel = sel, .now = now_ns, .spool_fd = -1 };
+	struct collect_ctx c = { .sel = sel, .now = now_ns };
 	int err;
 
 	err = collect(ops, &c);

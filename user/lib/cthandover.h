@@ -41,6 +41,28 @@ int ferry_export_collect(struct ferry_stateops *ops,
 			 struct ferry_flow_key **keys, struct ferry_flow **flows,
 			 __u64 *n);
 
+/* One exported flow. */
+struct ferry_export_rec {
+	struct ferry_flow_key key;
+	struct ferry_flow flow;
+};
+
+/* Take n records (the buffer is reused after the call); non-zero stops. */
+typedef int (*ferry_export_batch_fn)(void *ctx, const struct ferry_export_rec *r,
+				     __u32 n);
+
+/*
+ * As ferry_export_collect, but the flows handed to batch as they are read,
+ * batch_max at a time (fewer in the last batch; no call for no flows):
+ * memory is the batch and 40 bytes a flow (the keys handed over, so that
+ * a walk after the per-VM index fails part way hands each flow over once).
+ * *n: the flows handed over. 0, batch's error, or -errno.
+ */
+int ferry_export_stream(struct ferry_stateops *ops,
+			const struct ferry_export_sel *sel, __u64 now_ns,
+			__u32 batch_max, ferry_export_batch_fn batch, void *ctx,
+			__u64 *n);
+
 /*
  * As ferry_export_collect, but the flows go to an unlinked file created in
  * dir (O_TMPFILE), not to memory: memory stays bounded whatever the
@@ -114,6 +136,40 @@ struct ferry_import_opts {
 int ferry_import(struct ferry_stateops *ops, struct ferry_flow_key *keys,
 		 struct ferry_flow *flows, __u64 n, const struct ferry_import_opts *o,
 		 struct ferry_import_report *rep, char *err, size_t errlen);
+
+/*
+ * An import in parts (a migration's bundles as they come): begin, add each
+ * part, then commit, or abort. One at a time per ops (-EBUSY). Each part's
+ * flows are checked as by ferry_import (begin reads the rules and NAT in
+ * o; o->verdict is not used: each add gets room for its part's verdicts)
+ * and its accepted flows inserted at once, invisible to the datapath, if
+ * the accepted flows of all parts so far fit the table's free room
+ * (else -ENOSPC). Commit makes them all visible together; after any
+ * failure, abort removes every flow the parts inserted, leaving the table
+ * as it was. An add modifies its flows (batch number, flags).
+ */
+struct ferry_import_tx {
+	struct ferry_stateops *ops;
+	struct ferry_import_opts o;
+	struct ferry_config cfg;
+	__u32 gen;		/* the batch number of its flows */
+	__u64 entries;		/* the table's, at begin */
+	__u64 n;		/* flows added */
+	__u8 *inserted;		/* per flow added: 1 if inserted */
+	__u64 cap;
+	bool open;		/* holds ops (not a dry run) */
+	struct ferry_import_report rep;	/* the parts' counts */
+};
+
+int ferry_import_begin(struct ferry_import_tx *tx, struct ferry_stateops *ops,
+		       const struct ferry_import_opts *o, char *err, size_t errlen);
+int ferry_import_add(struct ferry_import_tx *tx, struct ferry_flow_key *keys,
+		     struct ferry_flow *flows, __u64 n, __u8 *verdict,
+		     char *err, size_t errlen);
+int ferry_import_commit(struct ferry_import_tx *tx, char *err, size_t errlen);
+/* keys, flows: every flow added, the parts in order. */
+void ferry_import_abort(struct ferry_import_tx *tx, const struct ferry_flow_key *keys,
+			const struct ferry_flow *flows);
 
 /* The flows a FERRY_IMPORT_INDEX_LATER import accepted (verdict: its
  * o->verdict) into their VMs' sets. 0 or -errno. */

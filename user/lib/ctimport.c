@@ -142,17 +142,19 @@ static int run_staged(struct ferry_stateops *ops, enum ferry_st_op op,
 	return ret;
 }
 
+/* An add's results, per flow of the part: base is its first flow's place
+ * in the transaction. */
 struct import_ctx {
+	struct ferry_import_tx *tx;
 	__u8 *verdict;
-	__u8 *inserted;
-	struct ferry_import_report *rep;
+	__u64 base;
 };
 
 static void recount(struct import_ctx *x, __u64 i, int reason)
 {
 	x->verdict[i] = reason;
-	x->rep->count[FERRY_IMPORT_ACCEPTED]--;
-	x->rep->count[reason]++;
+	x->tx->rep.count[FERRY_IMPORT_ACCEPTED]--;
+	x->tx->rep.count[reason]++;
 }
 
 static int inserted_one(__u64 i, const struct ferry_st_rec *r, void *ctx)
@@ -160,7 +162,7 @@ static int inserted_one(__u64 i, const struct ferry_st_rec *r, void *ctx)
 	struct import_ctx *x = ctx;
 
 	if (r->result == FERRY_ST_OK)
-		x->inserted[i] = 1;
+		x->tx->inserted[x->base + i] = 1;
 	else if (r->result == FERRY_ST_EXISTS)
 		recount(x, i, FERRY_IMPORT_EXISTS);
 	else if (r->result == FERRY_ST_NAT_TAKEN)
@@ -291,17 +293,65 @@ int ferry_import_index(struct ferry_stateops *ops, const struct ferry_flow_key *
 			  FERRY_IMPORT_ACCEPTED, n, NULL, NULL);
 }
 
-/* Insert the accepted flows as batch gen, then make them visible. */
-static int install(struct ferry_stateops *ops, struct ferry_config *cfg,
-		   struct ferry_flow_key *keys, struct ferry_flow *flows, __u64 n,
-		   struct import_ctx *x, char *err, size_t errlen)
+int ferry_import_begin(struct ferry_import_tx *tx, struct ferry_stateops *ops,
+		       const struct ferry_import_opts *o, char *err, size_t errlen)
 {
-	__u32 zero = 0, gen = cfg->import_gen + 1;
-	__u64 i;
+	int dry_run = o->flags & FERRY_IMPORT_DRY_RUN;
+	__u64 stale = 0;
+	__u32 zero = 0;
 	int ret;
 
+	memset(tx, 0, sizeof(*tx));
+	if (ops->import_open)
+		return fail(err, errlen, -EBUSY, "another import is being installed");
+	tx->ops = ops;
+	tx->o = *o;
+	if (bpf_map_lookup_elem(ops->m.config, &zero, &tx->cfg))
+		return fail(err, errlen, -errno, "reading the config map: %s",
+			    strerror(errno));
+	ret = clear_stale(ops, &tx->cfg, dry_run, &stale) ?:
+	      ferry_st_count(ops, &tx->entries);
+	if (ret)
+		return fail(err, errlen, ret, "reading the table: %s", strerror(-ret));
+	tx->entries -= stale < tx->entries ? stale : tx->entries;
+	tx->gen = tx->cfg.import_gen + 1;
+	if (dry_run)
+		return 0;
+	ret = set_pending(ops, tx->gen);
+	if (ret)
+		return fail(err, errlen, ret, "marking the import: %s", strerror(-ret));
+	ops->import_open = true;
+	tx->open = true;
+	return 0;
+}
+
+/* Room in tx->inserted for n more flows. */
+static int grow_inserted(struct ferry_import_tx *tx, __u64 n)
+{
+	__u64 cap = tx->cap ? tx->cap : 1024;
+	__u8 *p;
+
+	if (tx->n + n <= tx->cap)
+		return 0;
+	while (cap < tx->n + n)
+		cap *= 2;
+	p = realloc(tx->inserted, cap);
+	if (!p)
+		return -ENOMEM;
+	memset(p + tx->cap, 0, cap - tx->cap);
+	tx->inserted = p;
+	tx->cap = cap;
+	return 0;
+}
+
+/* The accepted flows of a part as batch gen: invisible until the commit. */
+static void mark_batch(struct ferry_flow_key *keys, struct ferry_flow *flows,
+		       __u64 n, const __u8 *verdict, __u32 gen)
+{
+	__u64 i;
+
 	for (i = 0; i < n; i++) {
-		if (x->verdict[i] != FERRY_IMPORT_ACCEPTED)
+		if (verdict[i] != FERRY_IMPORT_ACCEPTED)
 			continue;
 		flows[i].import_gen = gen;
 		flows[i].flags |= FERRY_FLOW_F_IMPORTED;
@@ -311,92 +361,129 @@ static int install(struct ferry_stateops *ops, struct ferry_config *cfg,
 			flows[i].tcp[1].flags |= FERRY_TCP_F_RESYNC;
 		}
 	}
-	ret = set_pending(ops, gen);
+}
+
+int ferry_import_add(struct ferry_import_tx *tx, struct ferry_flow_key *keys,
+		     struct ferry_flow *flows, __u64 n, __u8 *verdict,
+		     char *err, size_t errlen)
+{
+	struct ferry_stateops *ops = tx->ops;
+	struct import_ctx x = { .tx = tx, .verdict = verdict, .base = tx->n };
+	__u64 before = tx->rep.count[FERRY_IMPORT_ACCEPTED], accepted;
+	int ret;
+
+	if (!tx->open && !(tx->o.flags & FERRY_IMPORT_DRY_RUN))
+		return fail(err, errlen, -EINVAL, "the import is not open");
+	ret = grow_inserted(tx, n);
 	if (ret)
-		return fail(err, errlen, ret, "marking the import: %s", strerror(-ret));
-	ret = run_staged(ops, FERRY_ST_INSERT, keys, flows, x->verdict,
-			 FERRY_IMPORT_ACCEPTED, n, inserted_one, x);
-	if (ret) {
-		fail(err, errlen, ret, "inserting flows: %s (import rolled back)",
-		     strerror(-ret));
-		goto out_rollback;
+		return fail(err, errlen, ret, "out of memory");
+	tx->rep.offered += n;
+	memset(verdict, 0, n);
+	check_flows(tx->o.nat, keys, flows, n, ferry_now_ns(), tx->o.rules,
+		    tx->o.nrules, verdict, &tx->rep);
+	accepted = tx->rep.count[FERRY_IMPORT_ACCEPTED];
+	if (tx->entries + accepted > ops->ct_max)
+		return fail(err, errlen, -ENOSPC, "%llu flows do not fit: the table "
+			    "holds %llu of %llu (import refused whole)",
+			    (unsigned long long)accepted,
+			    (unsigned long long)tx->entries,
+			    (unsigned long long)ops->ct_max);
+	if (tx->o.flags & FERRY_IMPORT_DRY_RUN) {
+		ret = run_staged(ops, FERRY_ST_LOOKUP, keys, flows, verdict,
+				 FERRY_IMPORT_ACCEPTED, n, looked_up, &x);
+		tx->n += n;
+		return ret ? fail(err, errlen, ret, "reading the table: %s",
+				  strerror(-ret)) : 0;
 	}
-	/* The commit: one update makes the whole batch visible (the entry
-	 * read again, so that flags set meanwhile are kept). */
-	if (bpf_map_lookup_elem(ops->m.config, &zero, cfg)) {
-		ret = fail(err, errlen, -errno, "committing the import: %s "
-			   "(import rolled back)", strerror(errno));
-		goto out_rollback;
-	}
-	cfg->import_gen = gen;
-	if (bpf_map_update_elem(ops->m.config, &zero, cfg, 0)) {
-		ret = fail(err, errlen, -errno, "committing the import: %s "
-			   "(import rolled back)", strerror(errno));
-		goto out_rollback;
-	}
-	set_pending(ops, 0);
+	tx->n += n;
+	if (accepted == before)
+		return 0;
+	mark_batch(keys, flows, n, verdict, tx->gen);
+	ops->ctl->flags = tx->o.flags & FERRY_IMPORT_INDEX_LATER ?
+			  FERRY_ST_C_INDEX_LATER : 0;
+	ret = run_staged(ops, FERRY_ST_INSERT, keys, flows, verdict,
+			 FERRY_IMPORT_ACCEPTED, n, inserted_one, &x);
+	ops->ctl->flags = 0;
+	if (ret)
+		return fail(err, errlen, ret, "inserting flows: %s", strerror(-ret));
 	return 0;
-out_rollback:
-	run_staged(ops, FERRY_ST_REMOVE, keys, flows, x->inserted, 1, n, NULL, NULL);
-	set_pending(ops, 0);
-	return ret;
+}
+
+static void tx_close(struct ferry_import_tx *tx)
+{
+	if (tx->open) {
+		set_pending(tx->ops, 0);
+		tx->ops->import_open = false;
+		tx->open = false;
+	}
+	free(tx->inserted);
+	tx->inserted = NULL;
+	tx->cap = 0;
+}
+
+int ferry_import_commit(struct ferry_import_tx *tx, char *err, size_t errlen)
+{
+	struct ferry_config cfg;
+	__u32 zero = 0;
+
+	if (!tx->open)
+		return fail(err, errlen, -EINVAL, "the import is not open");
+	if (!tx->rep.count[FERRY_IMPORT_ACCEPTED]) {	/* nothing to show */
+		tx_close(tx);
+		return 0;
+	}
+	/* One update makes the whole batch visible (the entry read again, so
+	 * that flags set meanwhile are kept). */
+	if (bpf_map_lookup_elem(tx->ops->m.config, &zero, &cfg))
+		return fail(err, errlen, -errno, "committing the import: %s",
+			    strerror(errno));
+	cfg.import_gen = tx->gen;
+	if (bpf_map_update_elem(tx->ops->m.config, &zero, &cfg, 0))
+		return fail(err, errlen, -errno, "committing the import: %s",
+			    strerror(errno));
+	tx_close(tx);
+	return 0;
+}
+
+void ferry_import_abort(struct ferry_import_tx *tx, const struct ferry_flow_key *keys,
+			const struct ferry_flow *flows)
+{
+	if (tx->open && tx->n)
+		run_staged(tx->ops, FERRY_ST_REMOVE, keys, flows, tx->inserted, 1,
+			   tx->n, NULL, NULL);
+	tx_close(tx);
 }
 
 int ferry_import(struct ferry_stateops *ops, struct ferry_flow_key *keys,
 		 struct ferry_flow *flows, __u64 n, const struct ferry_import_opts *o,
 		 struct ferry_import_report *rep, char *err, size_t errlen)
 {
-	int dry_run = o->flags & FERRY_IMPORT_DRY_RUN;
-	__u8 *verdict_out = o->verdict;
-	struct import_ctx x = { .rep = rep };
-	__u64 room = ops->ct_max, entries = 0, stale = 0, accepted;
-	struct ferry_config cfg;
-	__u32 zero = 0;
+	struct ferry_import_tx tx;
+	__u8 *verdict = o->verdict;
 	int ret;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->offered = n;
-	if ((o->flags & FERRY_IMPORT_INDEX_LATER) && !verdict_out)
+	if ((o->flags & FERRY_IMPORT_INDEX_LATER) && !verdict)
 		return fail(err, errlen, -EINVAL, "a later index needs the verdicts");
-	if (bpf_map_lookup_elem(ops->m.config, &zero, &cfg))
-		return fail(err, errlen, -errno, "reading the config map: %s",
-			    strerror(errno));
-	ret = clear_stale(ops, &cfg, dry_run, &stale) ?: ferry_st_count(ops, &entries);
+	ret = ferry_import_begin(&tx, ops, o, err, errlen);
 	if (ret)
-		return fail(err, errlen, ret, "reading the table: %s", strerror(-ret));
-	x.verdict = verdict_out ?: calloc(n ? n : 1, 1);
-	x.inserted = calloc(n ? n : 1, 1);
-	if (!x.verdict || !x.inserted) {
-		ret = fail(err, errlen, -ENOMEM, "out of memory");
-		goto out_free;
-	}
-	memset(x.verdict, 0, n);
-	check_flows(o->nat, keys, flows, n, ferry_now_ns(), o->rules, o->nrules,
-		    x.verdict, rep);
-	if (dry_run) {
-		ret = run_staged(ops, FERRY_ST_LOOKUP, keys, flows, x.verdict,
-				 FERRY_IMPORT_ACCEPTED, n, looked_up, &x);
-		if (ret) {
-			fail(err, errlen, ret, "reading the table: %s", strerror(-ret));
-			goto out_free;
-		}
-	}
-	accepted = rep->count[FERRY_IMPORT_ACCEPTED];
-	if (entries - stale + accepted > room) {
-		ret = fail(err, errlen, -ENOSPC, "%llu flows do not fit: the table holds "
-			   "%llu of %llu (import refused whole)",
-			   (unsigned long long)accepted,
-			   (unsigned long long)(entries - stale),
-			   (unsigned long long)room);
-		goto out_free;
-	}
-	ops->ctl->flags = o->flags & FERRY_IMPORT_INDEX_LATER ? FERRY_ST_C_INDEX_LATER : 0;
-	if (!dry_run && accepted)
-		ret = install(ops, &cfg, keys, flows, n, &x, err, errlen);
-	ops->ctl->flags = 0;
-out_free:
-	if (x.verdict != verdict_out)
-		free(x.verdict);
-	free(x.inserted);
+		return ret;
+	if (!verdict)
+		verdict = malloc(n ? n : 1);
+	ret = verdict ? ferry_import_add(&tx, keys, flows, n, verdict, err, errlen) :
+			fail(err, errlen, -ENOMEM, "out of memory");
+	*rep = tx.rep;
+	rep->offered = n;
+	if (!ret && tx.open)
+		ret = ferry_import_commit(&tx, err, errlen);
+	if (ret && ret != -ENOSPC && tx.open)
+		snprintf(err + strlen(err), errlen - strlen(err), " (import rolled back)");
+	if (ret)
+		ferry_import_abort(&tx, keys, flows);
+	else
+		tx_close(&tx);
+	if (verdict != o->verdict)
+		free(verdict);
 	return ret;
 }

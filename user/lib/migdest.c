@@ -116,8 +116,13 @@ struct ferry_mig_recv {
 	struct ferry_mig_result res;
 	__u64 mig64;
 	__u64 next;		/* seq of the next chunk */
-	__u8 *buf;		/* the bundle's bytes so far */
+	__u8 *buf;		/* the payload's bytes not decoded yet */
 	size_t len, cap;
+	__u64 total;		/* the payload's bytes so far */
+	/* the flows of the bundles decoded so far (each as soon as its
+	 * bytes are in), and the number of those bundles */
+	struct ferry_sc_array arr;
+	__u64 bundles;
 	crypto_generichash_state hash;
 	int state;		/* 0 receiving, 1 installed, <0 failed (-errno) */
 	__u64 gap_lo, gap_hi;	/* failed on a jump: chunks [lo, hi) missing */
@@ -208,6 +213,8 @@ void ferry_mig_recv_free(struct ferry_mig_recv *r)
 	if (!r)
 		return;
 	free(r->buf);
+	free(r->arr.keys);
+	free(r->arr.flows);
 	free(r->installed.keys);
 	free(r->installed.flows);
 	free(r->verdict);
@@ -259,9 +266,9 @@ static __u64 byte_limit(const struct ferry_mig_recv *r)
 /* Keep data[0..len) of the chunk. */
 static int append(struct ferry_mig_recv *r, const __u8 *data, size_t len)
 {
-	if (r->len + len > byte_limit(r))
+	if (r->total + len > byte_limit(r))
 		return result(&r->res, FERRY_MIG_TOO_LARGE, -E2BIG, "chunk %llu takes "
-			      "the bundle past %llu bytes",
+			      "the payload past %llu bytes",
 			      (unsigned long long)r->next,
 			      (unsigned long long)byte_limit(r));
 	if (r->len + len > r->cap) {
@@ -278,6 +285,7 @@ static int append(struct ferry_mig_recv *r, const __u8 *data, size_t len)
 	}
 	memcpy(r->buf + r->len, data, len);
 	r->len += len;
+	r->total += len;
 	crypto_generichash_update(&r->hash, data, len);
 	return 0;
 }
@@ -296,33 +304,6 @@ static int check_seq(struct ferry_mig_recv *r, __u64 seq)
 			      "missing (chunk %llu came)", (unsigned long long)r->next,
 			      (unsigned long long)seq);
 	}
-	return 0;
-}
-
-static int take_chunk(struct ferry_mig_recv *r, const struct ferry_envelope *e)
-{
-	char why[FERRY_MIG_ERR_MAX];
-	__u8 id[FERRY_MIG_ID_LEN];
-	const __u8 *data;
-	size_t dlen;
-	int ret;
-
-	ret = check_seq(r, e->seq);
-	if (ret)
-		return ret;
-	ret = ferry_mig_chunk_decode(e->body, e->body_len, id, &data, &dlen,
-				     why, sizeof(why));
-	if (ret)
-		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
-	if (memcmp(id, r->order.id, FERRY_MIG_ID_LEN))
-		return result(&r->res, FERRY_MIG_WRONG_MIGRATION, -EPROTO, "chunk %llu "
-			      "belongs to another migration", (unsigned long long)e->seq);
-	ret = append(r, data, dlen);
-	if (ret)
-		return ret;
-	r->next++;
-	r->res.chunks = r->next;
-	r->res.bytes = r->len;
 	return 0;
 }
 
@@ -348,36 +329,19 @@ static int check_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e
 			      "%llu, before the commit (now %llu)",
 			      (unsigned long long)r->order.expires_s, (unsigned long long)now_s);
 	crypto_generichash_final(&r->hash, hash, sizeof(hash));
-	if (c->chunk_count != r->next || c->total_bytes != r->len ||
+	if (c->chunk_count != r->next || c->total_bytes != r->total ||
 	    sodium_memcmp(hash, c->hash, sizeof(hash)))
 		return result(&r->res, FERRY_MIG_HASH_MISMATCH, -EBADMSG, "the commit "
 			      "(%llu chunks, %llu bytes, hash) does not match the %llu "
-			      "chunks, %zu bytes that came",
+			      "chunks, %llu bytes that came",
 			      (unsigned long long)c->chunk_count,
 			      (unsigned long long)c->total_bytes,
-			      (unsigned long long)r->next, r->len);
+			      (unsigned long long)r->next, (unsigned long long)r->total);
 	if (c->flow_count > r->order.max_flows)
 		return result(&r->res, FERRY_MIG_TOO_LARGE, -E2BIG, "%llu flows, the "
 			      "order allows %llu", (unsigned long long)c->flow_count,
 			      (unsigned long long)r->order.max_flows);
 	return 0;
-}
-
-struct buf_reader {
-	const __u8 *p;
-	size_t left;
-};
-
-static ssize_t read_buf(void *ctx, void *out, size_t len)
-{
-	struct buf_reader *b = ctx;
-
-	if (len > b->left)
-		len = b->left;
-	memcpy(out, b->p, len);
-	b->p += len;
-	b->left -= len;
-	return len;
 }
 
 /* "zone Z proto P src:sport -> dst:dport", the originator's direction. */
@@ -395,48 +359,71 @@ static void describe(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		 src, o.sport, dst, o.dport);
 }
 
-/* More flows than the table holds can never be installed: refuse them
- * before allocating room for them. */
-static int check_table_size(struct ferry_mig_recv *r, __u64 flows)
+/*
+ * Room in r->arr for need flows in all: never more than the order allows,
+ * nor than the table holds (they could never be installed: refused before
+ * room is allocated for them).
+ */
+static int room_for(struct ferry_mig_recv *r, __u64 need)
 {
-	if (flows > r->d->ops->ct_max)
+	struct ferry_sc_array *a = &r->arr;
+	__u64 cap;
+	void *k, *f;
+
+	if (need > r->order.max_flows)
+		return result(&r->res, FERRY_MIG_TOO_LARGE, -E2BIG, "%llu flows, the "
+			      "order allows %llu", (unsigned long long)need,
+			      (unsigned long long)r->order.max_flows);
+	if (need > r->d->ops->ct_max)
 		return result(&r->res, FERRY_MIG_TABLE_FULL, -ENOSPC, "%llu flows can "
 			      "never fit a table of %llu entries (nothing installed)",
-			      (unsigned long long)flows,
+			      (unsigned long long)need,
 			      (unsigned long long)r->d->ops->ct_max);
+	if (need <= a->cap && a->keys)
+		return 0;
+	cap = a->cap * 2 > need ? a->cap * 2 : need;
+	if (cap > r->order.max_flows)
+		cap = r->order.max_flows;
+	k = realloc(a->keys, (cap ? cap : 1) * sizeof(*a->keys));
+	if (k)
+		a->keys = k;
+	f = realloc(a->flows, (cap ? cap : 1) * sizeof(*a->flows));
+	if (f)
+		a->flows = f;
+	if (!k || !f)
+		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
+	a->cap = cap;
 	return 0;
 }
 
-/* Decode the whole bundle into a; every flow must be the VM's. */
-static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_array *a)
+/*
+ * Decode buf[0..len) (one bundle, or at the commit whatever is left) after
+ * the flows decoded so far, a header announcing flows; each flow must be
+ * the VM's.
+ */
+static int decode_part(struct ferry_mig_recv *r, const __u8 *buf, size_t len,
+		       __u64 flows)
 {
-	struct buf_reader br = { .p = r->buf, .left = r->len };
 	char why[FERRY_MIG_ERR_MAX], desc[160];
+	struct ferry_sc_array *a = &r->arr;
 	struct ferry_export_sel sel;
 	struct ferry_sc_limits lim;
-	__u64 i;
+	__u64 i, start = a->n;
 	int ret;
 
-	ret = check_table_size(r, flows);
+	ret = room_for(r, a->n + flows);
 	if (ret)
 		return ret;
-	a->cap = flows;
-	a->keys = calloc(flows ? flows : 1, sizeof(*a->keys));
-	a->flows = calloc(flows ? flows : 1, sizeof(*a->flows));
-	if (!a->keys || !a->flows)
-		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
 	ferry_sc_limits_default(&lim);
-	lim.max_flows = flows;
-	ret = ferry_sc_decode_into(read_buf, &br, &lim, ferry_now_ns(), a, why, sizeof(why));
+	lim.max_flows = r->order.max_flows;
+	ret = ferry_sc_decode_seq_append(buf, len, &lim, ferry_now_ns(), r->bundles,
+					 a, why, sizeof(why));
 	if (ret)
 		return result(&r->res, FERRY_MIG_MALFORMED, ret < 0 ? ret : -EBADMSG,
-			      "bundle: %s", why);
-	if (a->n != flows)
-		return result(&r->res, FERRY_MIG_MALFORMED, -EBADMSG, "bundle: %llu flows, "
-			      "the commit says %llu", (unsigned long long)a->n,
-			      (unsigned long long)flows);
+			      "payload: %s", why);
+	r->bundles++;
 	ferry_mig_vm_selection(&r->order.vm, &sel);
-	for (i = 0; i < a->n; i++) {
+	for (i = start; i < a->n; i++) {
 		if (ferry_export_selects(&sel, &a->keys[i]))
 			continue;
 		describe(&a->keys[i], &a->flows[i], desc, sizeof(desc));
@@ -445,6 +432,60 @@ static int decode_bundle(struct ferry_mig_recv *r, __u64 flows, struct ferry_sc_
 			      (unsigned long long)i, desc);
 	}
 	return 0;
+}
+
+/*
+ * Decode the bundles whose bytes are all in, and drop those bytes; at the
+ * commit (last), whatever is left, which must be bundles too.
+ */
+static int decode_ready(struct ferry_mig_recv *r, bool last)
+{
+	size_t off = 0;
+	ssize_t blen;
+	__u64 flows;
+	int ret = 0;
+
+	while (!ret && off < r->len) {
+		blen = ferry_sc_bundle_len(r->buf + off, r->len - off, &flows);
+		if (!blen && !last)
+			break;
+		if (blen <= 0)
+			blen = r->len - off;	/* the decoder says what is wrong */
+		ret = decode_part(r, r->buf + off, blen, flows);
+		off += blen;
+	}
+	if (!ret && off) {
+		memmove(r->buf, r->buf + off, r->len - off);
+		r->len -= off;
+	}
+	return ret;
+}
+
+static int take_chunk(struct ferry_mig_recv *r, const struct ferry_envelope *e)
+{
+	char why[FERRY_MIG_ERR_MAX];
+	__u8 id[FERRY_MIG_ID_LEN];
+	const __u8 *data;
+	size_t dlen;
+	int ret;
+
+	ret = check_seq(r, e->seq);
+	if (ret)
+		return ret;
+	ret = ferry_mig_chunk_decode(e->body, e->body_len, id, &data, &dlen,
+				     why, sizeof(why));
+	if (ret)
+		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
+	if (memcmp(id, r->order.id, FERRY_MIG_ID_LEN))
+		return result(&r->res, FERRY_MIG_WRONG_MIGRATION, -EPROTO, "chunk %llu "
+			      "belongs to another migration", (unsigned long long)e->seq);
+	ret = append(r, data, dlen);
+	if (ret)
+		return ret;
+	r->next++;
+	r->res.chunks = r->next;
+	r->res.bytes = r->total;
+	return decode_ready(r, false);
 }
 
 static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
@@ -492,7 +533,6 @@ static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
 static int take_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e,
 		       __u64 now_s, __u64 t0)
 {
-	struct ferry_sc_array a = { 0 };
 	char why[FERRY_MIG_ERR_MAX];
 	struct ferry_mig_commit c;
 	int ret;
@@ -502,20 +542,29 @@ static int take_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e,
 		return result(&r->res, FERRY_MIG_MALFORMED, ret, "%s", why);
 	ret = check_commit(r, e, &c, now_s);
 	if (!ret)
-		ret = decode_bundle(r, c.flow_count, &a);
-	/* The bundle's bytes are no longer needed. */
+		ret = decode_ready(r, true);
+	if (!ret && !r->bundles)
+		ret = result(&r->res, FERRY_MIG_MALFORMED, -EBADMSG, "payload: no "
+			     "bundle");
+	if (!ret && r->arr.n != c.flow_count)
+		ret = result(&r->res, FERRY_MIG_MALFORMED, -EBADMSG, "payload: %llu "
+			     "flows, the commit says %llu",
+			     (unsigned long long)r->arr.n,
+			     (unsigned long long)c.flow_count);
+	/* The payload's bytes are no longer needed. */
 	free(r->buf);
 	r->buf = NULL;
 	r->cap = 0;
-	r->res.flows = a.n;
+	r->res.flows = r->arr.n;
 	r->res.verify_ns += mono_ns() - t0;
 	if (!ret) {
 		t0 = mono_ns();
-		ret = install(r, &a);
+		ret = install(r, &r->arr);
 		r->res.install_ns = mono_ns() - t0;
 	}
-	free(a.keys);
-	free(a.flows);
+	free(r->arr.keys);
+	free(r->arr.flows);
+	r->arr = (struct ferry_sc_array){ 0 };
 	if (ret)
 		return ret;
 	if (r->d->done)

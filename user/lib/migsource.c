@@ -26,6 +26,9 @@ struct src_ctx {
 	__u64 seq;		/* chunks emitted */
 	__u64 total;		/* bundle bytes emitted */
 	__u64 emit_ns;		/* time spent in the caller's emit */
+	__u64 encode_ns;	/* encoding and sealing */
+	__u64 flows;		/* flows in the bundles so far */
+	__u64 now;		/* the datapath's clock */
 	crypto_generichash_state hash;
 };
 
@@ -186,9 +189,9 @@ static int alloc_buffers(struct src_ctx *c)
 	return 0;
 }
 
-/* Encode the collected flows into chunks, then the commit. */
-static int encode_all(struct src_ctx *c, const struct ferry_flow_key *keys,
-		      const struct ferry_flow *flows, __u64 n, __u64 now)
+/* A batch of the VM's flows as one bundle, in the transport chunks. */
+static int encode_bundle(struct src_ctx *c, const struct ferry_export_rec *r,
+			 __u32 n)
 {
 	struct ferry_sc_enc_opts eo = {
 		.flow_count = n, .zlib_level = c->s->zlib_level,
@@ -197,7 +200,7 @@ static int encode_all(struct src_ctx *c, const struct ferry_flow_key *keys,
 	};
 	char host[32], err[FERRY_SC_ERR_MAX] = "";
 	struct ferry_sc_enc *e;
-	__u64 i;
+	__u32 i;
 	int ret = 0;
 
 	snprintf(host, sizeof(host), "host-%u", c->s->host_id);
@@ -207,27 +210,40 @@ static int encode_all(struct src_ctx *c, const struct ferry_flow_key *keys,
 		return c->res->reason ? -errno :
 		       result(c->res, FERRY_MIG_INTERNAL, -errno, "encoder: %s", err);
 	for (i = 0; !ret && i < n; i++)
-		ret = ferry_sc_enc_add_entry(e, &keys[i], &flows[i], now);
+		ret = ferry_sc_enc_add_entry(e, &r[i].key, &r[i].flow, c->now);
 	if (!ret)
 		ret = ferry_sc_enc_finish(e);
 	if (ret && !c->res->reason)
 		result(c->res, FERRY_MIG_INTERNAL, ret, "encoder: %s",
 		       ferry_sc_enc_error(e));
 	ferry_sc_enc_free(e);
-	if (!ret)
-		ret = flush_chunk(c);
-	if (!ret)
-		ret = send_commit(c, n);
+	return ret;
+}
+
+/* The export's batches: each a bundle, sent as it is made. */
+static int on_batch(void *ctx, const struct ferry_export_rec *r, __u32 n)
+{
+	struct src_ctx *c = ctx;
+	const struct ferry_mig_order *o = c->s->order;
+	__u64 t0 = mono_ns(), emitted = c->emit_ns;
+	int ret;
+
+	if (c->flows + n > o->max_flows)
+		return result(c->res, FERRY_MIG_TOO_LARGE, -E2BIG, "the VM has more "
+			      "than the %llu flows the order allows (stopped before "
+			      "chunk %llu, no commit)", (unsigned long long)o->max_flows,
+			      (unsigned long long)c->seq);
+	ret = encode_bundle(c, r, n);
+	c->flows += n;
+	c->encode_ns += mono_ns() - t0 - (c->emit_ns - emitted);
 	return ret;
 }
 
 int ferry_mig_source_run(const struct ferry_mig_source *s, struct ferry_mig_result *res)
 {
 	struct src_ctx c = { .s = s, .res = res };
-	struct ferry_flow_key *keys = NULL;
-	struct ferry_flow *flows = NULL;
 	struct ferry_export_sel sel;
-	__u64 n = 0, now, t0;
+	__u64 n = 0, t0;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -235,20 +251,8 @@ int ferry_mig_source_run(const struct ferry_mig_source *s, struct ferry_mig_resu
 	if (ret)
 		return ret;
 	c.mig64 = ferry_mig_id64(s->order->id);
-	now = s->mono_now_ns ?: ferry_now_ns();
+	c.now = s->mono_now_ns ?: ferry_now_ns();
 	ferry_mig_vm_selection(&s->order->vm, &sel);
-	t0 = mono_ns();
-	ret = ferry_export_collect(s->ops, &sel, now, &keys, &flows, &n);
-	res->export_ns = mono_ns() - t0;
-	if (ret)
-		return result(res, FERRY_MIG_INTERNAL, ret, "export: %s", strerror(-ret));
-	res->flows = n;
-	if (n > s->order->max_flows) {
-		ret = result(res, FERRY_MIG_TOO_LARGE, -E2BIG, "the VM has %llu flows, "
-			     "the order allows %llu (nothing sent)", (unsigned long long)n,
-			     (unsigned long long)s->order->max_flows);
-		goto out_free;
-	}
 	ret = alloc_buffers(&c);
 	if (ret)
 		goto out_free;
@@ -256,19 +260,30 @@ int ferry_mig_source_run(const struct ferry_mig_source *s, struct ferry_mig_resu
 	crypto_generichash_update(&c.hash, (const __u8 *)FERRY_MIG_HASH_LABEL,
 				  sizeof(FERRY_MIG_HASH_LABEL));
 	t0 = mono_ns();
-	ret = encode_all(&c, keys, flows, n, now);
-	res->sign_ns = mono_ns() - t0 - c.emit_ns;
+	ret = ferry_export_stream(s->ops, &sel, c.now,
+				  s->bundle_flows ?: FERRY_MIG_BUNDLE_FLOWS,
+				  on_batch, &c, &n);
+	if (ret && !res->reason)
+		result(res, FERRY_MIG_INTERNAL, ret, "export: %s", strerror(-ret));
+	/* a VM without flows: one empty bundle */
+	if (!ret && !c.flows)
+		ret = on_batch(&c, NULL, 0);
+	if (!ret)
+		ret = flush_chunk(&c);
+	if (!ret)
+		ret = send_commit(&c, c.flows);
+	res->export_ns = mono_ns() - t0 - c.encode_ns - c.emit_ns;
+	res->sign_ns = c.encode_ns;
+	res->flows = c.flows;
 	res->chunks = c.seq;
 	res->bytes = c.total;
 	if (!ret)
 		result(res, FERRY_MIG_OK, 0, "%llu flows in %llu chunks, %llu bytes",
-		       (unsigned long long)n, (unsigned long long)c.seq,
+		       (unsigned long long)c.flows, (unsigned long long)c.seq,
 		       (unsigned long long)c.total);
 out_free:
 	free(c.data);
 	free(c.body);
 	free(c.env);
-	free(keys);
-	free(flows);
 	return ret;
 }

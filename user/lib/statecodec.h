@@ -228,6 +228,17 @@ int ferry_sc_decode_buf(const void *buf, size_t len,
 			const struct ferry_sc_limits *lim, __u64 now_ns,
 			char *err, size_t errlen);
 
+/*
+ * Bundles back to back in buf[0..len) (a migration's payload: at least one,
+ * nothing after the last), each checked as by ferry_sc_decode against lim;
+ * ops->header is called for each. Errors name the bundle: "bundle 2 chunk
+ * 0: ...".
+ */
+int ferry_sc_decode_buf_seq(const void *buf, size_t len,
+			    const struct ferry_sc_dec_ops *ops,
+			    const struct ferry_sc_limits *lim, __u64 now_ns,
+			    char *err, size_t errlen);
+
 /* Caller-provided room for a whole bundle's flows. */
 struct ferry_sc_array {
 	struct ferry_flow_key *keys;
@@ -245,5 +256,28 @@ struct ferry_sc_array {
 int ferry_sc_decode_into(ferry_sc_read_fn read, void *rctx,
 			 const struct ferry_sc_limits *lim, __u64 now_ns,
 			 struct ferry_sc_array *a, char *err, size_t errlen);
+
+/* The same for the bundles back to back in buf[0..len): a->n is the flows
+ * of all of them, if every one is valid. */
+int ferry_sc_decode_seq_into(const void *buf, size_t len,
+			     const struct ferry_sc_limits *lim, __u64 now_ns,
+			     struct ferry_sc_array *a, char *err, size_t errlen);
+
+/* The same, after the a->n flows a holds already, the bundles numbered
+ * from first in errors; a->n is left as it was unless every bundle is
+ * valid. */
+int ferry_sc_decode_seq_append(const void *buf, size_t len,
+			       const struct ferry_sc_limits *lim, __u64 now_ns,
+			       __u64 first, struct ferry_sc_array *a, char *err,
+			       size_t errlen);
+
+/*
+ * Where the first bundle of buf[0..len) ends, without decoding it (its
+ * chunks' payloads are skipped): its length in bytes; 0 if the bytes end
+ * before the bundle does; -EBADMSG if it cannot be a bundle. *flows: its
+ * header's flow_count once the header is read, else 0. Validates nothing
+ * else: decode the bytes afterwards.
+ */
+ssize_t ferry_sc_bundle_len(const void *buf, size_t len, __u64 *flows);
 
 #endif

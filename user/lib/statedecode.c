@@ -10,11 +10,14 @@
  * int8..64) is accepted for a non-negative value.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <msgpack.h>
 #include <zlib.h>
 #include "statecodec.h"
 
@@ -35,6 +38,7 @@ struct sc_dec {
 	const struct ferry_sc_limits *lim;
 	const struct ferry_sc_dec_ops *ops;
 	__u64 now_ns;
+	long long bundle;	/* -1: one bundle; else its place in a sequence */
 	long long chunk;	/* -1: the header; -2: the bundle's end */
 	long long entry;	/* -1: not in an entry */
 	int key;		/* -1: not in a value */
@@ -67,10 +71,11 @@ static const char *const flow_names[] = {
 static int fail(struct sc_dec *d, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* "<where>: <what>", where is the header, a chunk or a chunk's entry. */
+/* "<where>: <what>", where is the header, a chunk or a chunk's entry (of
+ * bundle N in a sequence). */
 static int fail(struct sc_dec *d, int ret, const char *fmt, ...)
 {
-	char msg[FERRY_SC_ERR_MAX];
+	char msg[FERRY_SC_ERR_MAX], where[32] = "";
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -78,15 +83,17 @@ static int fail(struct sc_dec *d, int ret, const char *fmt, ...)
 	va_end(ap);
 	if (!d->err || !d->errlen)
 		return ret;
+	if (d->bundle >= 0)
+		snprintf(where, sizeof(where), "bundle %lld ", d->bundle);
 	if (d->chunk == -2)
-		snprintf(d->err, d->errlen, "bundle: %s", msg);
+		snprintf(d->err, d->errlen, "%sbundle: %s", where, msg);
 	else if (d->chunk < 0)
-		snprintf(d->err, d->errlen, "header: %s", msg);
+		snprintf(d->err, d->errlen, "%sheader: %s", where, msg);
 	else if (d->entry < 0)
-		snprintf(d->err, d->errlen, "chunk %lld: %s", d->chunk, msg);
+		snprintf(d->err, d->errlen, "%schunk %lld: %s", where, d->chunk, msg);
 	else
-		snprintf(d->err, d->errlen, "chunk %lld entry %lld: %s", d->chunk,
-			 d->entry, msg);
+		snprintf(d->err, d->errlen, "%schunk %lld entry %lld: %s", where,
+			 d->chunk, d->entry, msg);
 	return ret;
 }
 
@@ -892,13 +899,13 @@ static int rd_end(struct sc_dec *d, __u64 flows)
 			return fail(d, (int)got, "read: %s", strerror((int)-got));
 		in->end += got;
 	}
-	if (in->p != in->end)
+	if (in->p != in->end && d->bundle < 0)
 		return fail(d, -EBADMSG, "%zu trailing bytes after the last chunk",
 			    (size_t)(in->end - in->p));
 	return 0;
 }
 
-static int decode(struct sc_dec *d)
+static int decode_one(struct sc_dec *d)
 {
 	__u64 flows = 0;
 	int ret;
@@ -921,14 +928,30 @@ static int decode(struct sc_dec *d)
 	return rd_end(d, flows);
 }
 
+/* One bundle; or (d->bundle 0) bundles back to back to the end of a
+ * buffer. */
+static int decode(struct sc_dec *d)
+{
+	int ret;
+
+	if (d->bundle < 0)
+		return decode_one(d);
+	do {
+		ret = decode_one(d);
+		d->bundle++;
+	} while (!ret && d->in->p != d->in->end);
+	return ret;
+}
+
+/* seq: bundles back to back, numbered from first (else one bundle). */
 static int decode_in(struct sc_in *in, const struct ferry_sc_dec_ops *ops,
-		     const struct ferry_sc_limits *lim, __u64 now_ns,
-		     char *err, size_t errlen)
+		     const struct ferry_sc_limits *lim, __u64 now_ns, bool seq,
+		     long long first, char *err, size_t errlen)
 {
 	struct ferry_sc_limits defaults;
 	struct sc_dec d = {
 		.in = in, .ops = ops, .now_ns = now_ns, .err = err,
-		.errlen = errlen, .item = "map key",
+		.errlen = errlen, .item = "map key", .bundle = seq ? first : -1,
 	};
 	int ret;
 
@@ -961,7 +984,7 @@ int ferry_sc_decode(const struct ferry_sc_dec_ops *ops,
 		return -ENOMEM;
 	}
 	in.p = in.end = in.buf;
-	ret = decode_in(&in, ops, lim, now_ns, err, errlen);
+	ret = decode_in(&in, ops, lim, now_ns, false, 0, err, errlen);
 	free(in.buf);
 	return ret;
 }
@@ -973,7 +996,17 @@ int ferry_sc_decode_buf(const void *buf, size_t len,
 {
 	struct sc_in in = { .p = buf, .end = (const __u8 *)buf + len };
 
-	return decode_in(&in, ops, lim, now_ns, err, errlen);
+	return decode_in(&in, ops, lim, now_ns, false, 0, err, errlen);
+}
+
+int ferry_sc_decode_buf_seq(const void *buf, size_t len,
+			    const struct ferry_sc_dec_ops *ops,
+			    const struct ferry_sc_limits *lim, __u64 now_ns,
+			    char *err, size_t errlen)
+{
+	struct sc_in in = { .p = buf, .end = (const __u8 *)buf + len };
+
+	return decode_in(&in, ops, lim, now_ns, true, 0, err, errlen);
 }
 
 /* ---- Decoding into an array ---- */
@@ -998,11 +1031,11 @@ static int into_header(void *ctx, const struct ferry_sc_header *h)
 	struct into_ctx *c = ctx;
 
 	c->a->hdr = *h;
-	if (h->flow_count > c->a->cap) {
+	if (h->flow_count > c->a->cap - c->a->n) {
 		if (c->err && c->errlen)
 			snprintf(c->err, c->errlen, "header: %llu flows, room for %llu",
 			 (unsigned long long)h->flow_count,
-			 (unsigned long long)c->a->cap);
+			 (unsigned long long)(c->a->cap - c->a->n));
 		return -ENOSPC;
 	}
 	return 0;
@@ -1013,8 +1046,8 @@ static int into_entry(void *ctx, const struct ferry_flow_key *k,
 {
 	struct ferry_sc_array *a = ((struct into_ctx *)ctx)->a;
 
-	/* Cannot overflow: the header's count was checked against cap and
-	 * the decoder never delivers more flows than the header's count. */
+	/* Cannot overflow: the header's count was checked against the room
+	 * left and the decoder never delivers more flows than that count. */
 	a->keys[a->n] = *k;
 	a->flows[a->n] = *f;
 	a->n++;
@@ -1038,5 +1071,99 @@ int ferry_sc_decode_into(ferry_sc_read_fn read, void *rctx,
 	ret = ferry_sc_decode(&ops, lim, now_ns, err, errlen);
 	if (ret)
 		a->n = 0;
+	return ret;
+}
+
+int ferry_sc_decode_seq_append(const void *buf, size_t len,
+			       const struct ferry_sc_limits *lim, __u64 now_ns,
+			       __u64 first, struct ferry_sc_array *a, char *err,
+			       size_t errlen)
+{
+	struct into_ctx c = { .a = a, .err = err, .errlen = errlen };
+	struct ferry_sc_dec_ops ops = {
+		.header = into_header, .entry = into_entry, .ctx = &c,
+	};
+	struct sc_in in = { .p = buf, .end = (const __u8 *)buf + len };
+	__u64 had = a->n;
+	int ret;
+
+	ret = decode_in(&in, &ops, lim, now_ns, true, (long long)first, err, errlen);
+	if (ret)
+		a->n = had;
+	return ret;
+}
+
+int ferry_sc_decode_seq_into(const void *buf, size_t len,
+			     const struct ferry_sc_limits *lim, __u64 now_ns,
+			     struct ferry_sc_array *a, char *err, size_t errlen)
+{
+	a->n = 0;
+	return ferry_sc_decode_seq_append(buf, len, lim, now_ns, 0, a, err, errlen);
+}
+
+/* ---- Where a bundle ends ---- */
+
+/* Key k of map m as an unsigned integer, or -1. */
+static long long map_uint(const msgpack_object *m, __u64 k)
+{
+	const msgpack_object_kv *kv = m->via.map.ptr;
+	__u32 i;
+
+	for (i = 0; i < m->via.map.size; i++)
+		if (kv[i].key.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    kv[i].key.via.u64 == k &&
+		    kv[i].val.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    kv[i].val.via.u64 <= (__u64)LLONG_MAX)
+			return (long long)kv[i].val.via.u64;
+	return -1;
+}
+
+/* One top-level object at *off: 1 read, 0 incomplete, -EBADMSG. */
+static int next_object(msgpack_unpacked *u, const void *buf, size_t len,
+		       size_t *off)
+{
+	switch (msgpack_unpack_next(u, buf, len, off)) {
+	case MSGPACK_UNPACK_SUCCESS:
+	case MSGPACK_UNPACK_EXTRA_BYTES:
+		return 1;
+	case MSGPACK_UNPACK_CONTINUE:
+		return 0;
+	default:
+		return -EBADMSG;
+	}
+}
+
+ssize_t ferry_sc_bundle_len(const void *buf, size_t len, __u64 *flows)
+{
+	msgpack_unpacked u;
+	long long chunks, count, i;
+	size_t off = 0;
+	ssize_t ret;
+
+	*flows = 0;
+	msgpack_unpacked_init(&u);
+	ret = next_object(&u, buf, len, &off);
+	if (ret <= 0)
+		goto out;
+	if (u.data.type != MSGPACK_OBJECT_MAP) {
+		ret = -EBADMSG;
+		goto out;
+	}
+	count = map_uint(&u.data, 3);
+	chunks = map_uint(&u.data, 4);
+	if (count < 0 || chunks < 0) {
+		ret = -EBADMSG;
+		goto out;
+	}
+	*flows = (__u64)count;
+	/* each chunk is at least one byte: the loop ends with the input */
+	for (i = 0; i < chunks; i++) {
+		ret = next_object(&u, buf, len, &off);
+		if (ret <= 0)
+			goto out;
+	}
+	ret = (ssize_t)off;
+out:
+	msgpack_unpacked_destroy(&u);
 	return ret;
 }

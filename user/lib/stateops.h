@@ -34,6 +34,7 @@ struct ferry_stateops {
 	struct ferry_st_ctl *ctl;	/* mmap()ed control block */
 	struct ferry_st_rec *stage;	/* mmap()ed, stage_max records */
 	__u32 stage_max;
+	bool import_open;	/* an import (ferry_import_begin) is open */
 };
 
 enum ferry_st_op {
