@@ -135,9 +135,23 @@ enum index_op {
 	INDEX_FORGET_LATE, /* an INDEX_LATER flow removed before its note */
 };
 
+/* A VM's flows are missing from its set, delta more or fewer: each of
+ * flow r's endpoints and its DNAT target. */
+static __always_inline void index_missing(struct ferry_work *w,
+					  const struct ferry_st_rec *r, long delta)
+{
+	const struct ferry_nat *nat = &((const struct ferry_flow *)r->flow)->nat;
+
+	ferry_vm_missing(w, r->key.addr_lo, delta);
+	ferry_vm_missing(w, r->key.addr_hi, delta);
+	if (nat->kind & FERRY_NAT_DNAT)
+		ferry_vm_missing(w, nat->daddr, delta);
+}
+
 /* Flow r->key in the per-VM index. */
 static __always_inline void index_op(const struct ferry_st_rec *r, enum index_op op)
 {
+	const struct ferry_nat *nat = &((const struct ferry_flow *)r->flow)->nat;
 	const struct ferry_config *cfg;
 	struct ferry_work *w = work();
 	__u32 zero = 0;
@@ -152,21 +166,19 @@ static __always_inline void index_op(const struct ferry_st_rec *r, enum index_op
 	w->vm.pad[0] = w->vm.pad[1] = w->vm.pad[2] = 0;
 	switch (op) {
 	case INDEX_NOTE:
-		ferry_vm_note(w);
+		ferry_vm_note(w, nat);
 		break;
 	case INDEX_FORGET:
-		ferry_vm_forget(w);
+		ferry_vm_forget(w, nat);
 		break;
 	case INDEX_LATER:
-		ferry_vm_missing(w, r->key.addr_lo, 1);
-		ferry_vm_missing(w, r->key.addr_hi, 1);
+		index_missing(w, r, 1);
 		break;
 	case INDEX_NOTE_LATE:
 	case INDEX_FORGET_LATE:
 		if (op == INDEX_NOTE_LATE)
-			ferry_vm_note(w);
-		ferry_vm_missing(w, r->key.addr_lo, -1);
-		ferry_vm_missing(w, r->key.addr_hi, -1);
+			ferry_vm_note(w, nat);
+		index_missing(w, r, -1);
 		break;
 	}
 }

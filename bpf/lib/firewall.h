@@ -159,7 +159,7 @@ int ferry_commit(struct ferry_pkt *pkt)
 		return f->nat.kind ? FERRY_DROP_INVALID : FERRY_PASS_NEW;
 	if (err)
 		return FERRY_DROP_TABLE_FULL;
-	ferry_vm_note(w);
+	ferry_vm_note(w, &f->nat);
 	if (f->nat.kind) {
 		ferry_nat_plan(&w->xo, f, &w->key, FERRY_DIR_ORIG, 0);
 		pkt->nat = FERRY_NAT_PLANNED;

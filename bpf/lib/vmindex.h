@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Noting a new flow in the per-VM index of each endpoint registered there,
- * and forgetting a deleted one (the state operations, ferry_state.bpf.c). */
+/* Noting a new flow in the per-VM index of each endpoint registered there
+ * (and of its DNAT target), and forgetting a deleted one (the state
+ * operations, ferry_state.bpf.c). */
 #ifndef FERRY_BPF_VMINDEX_H
 #define FERRY_BPF_VMINDEX_H
 
@@ -24,8 +25,10 @@ static __always_inline void ferry_vm_note_end(struct ferry_work *w,
 		bpf_map_update_elem(&ferry_vm_overflow, &w->vm, &one64, BPF_NOEXIST);
 }
 
-/* The flow w->key was just created. */
-static __always_inline void ferry_vm_note(struct ferry_work *w)
+/* The flow w->key (binding nat) was just created: into the sets of its
+ * endpoints and of the VM its DNAT sends it to. */
+static __always_inline void ferry_vm_note(struct ferry_work *w,
+					  const struct ferry_nat *nat)
 {
 	if (!(w->cfg_flags & FERRY_CFG_F_VM_INDEX))
 		return;
@@ -34,6 +37,8 @@ static __always_inline void ferry_vm_note(struct ferry_work *w)
 	w->vm.pad[0] = w->vm.pad[1] = w->vm.pad[2] = 0;
 	ferry_vm_note_end(w, w->key.addr_lo);
 	ferry_vm_note_end(w, w->key.addr_hi);
+	if (nat->kind & FERRY_NAT_DNAT)
+		ferry_vm_note_end(w, nat->daddr);
 }
 
 /*
@@ -66,14 +71,17 @@ static __always_inline void ferry_vm_forget_end(struct ferry_work *w,
 		bpf_map_delete_elem(set, &w->key);
 }
 
-/* The flow w->key was deleted. */
-static __always_inline void ferry_vm_forget(struct ferry_work *w)
+/* The flow w->key (binding nat) was deleted. */
+static __always_inline void ferry_vm_forget(struct ferry_work *w,
+					    const struct ferry_nat *nat)
 {
 	w->vm.zone = w->key.zone;
 	w->vm.family = w->key.family;
 	w->vm.pad[0] = w->vm.pad[1] = w->vm.pad[2] = 0;
 	ferry_vm_forget_end(w, w->key.addr_lo);
 	ferry_vm_forget_end(w, w->key.addr_hi);
+	if (nat->kind & FERRY_NAT_DNAT)
+		ferry_vm_forget_end(w, nat->daddr);
 }
 
 #endif

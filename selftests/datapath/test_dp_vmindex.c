@@ -7,7 +7,7 @@
  * runs of the kernel's reader (FERRY_ST_VM_READ) and when the key it
  * resumes after goes away between them; the sweep forgets what it deletes;
  * an import notes what it installs; an unregistered VM falls back to the
- * walk.
+ * walk; a DNAT backend's flows are its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,6 +205,73 @@ static void test_sweep_forgets(void **state)
 	assert_int_equal(export_count(x, 1, 1, "0:198.18.0.10"), 1);
 }
 
+/* VIP:80 forwarded (DNAT) to backend:8080. */
+static void set_fwd(struct dpt *d, const char *vip, const char *backend)
+{
+	struct ferry_nat_fwd_key k = { .proto = IPPROTO_TCP, .port = htons(80) };
+	struct ferry_nat_fwd v = { .nbackends = 1 };
+	int fam = pkt_parse_addr(vip, k.addr);
+
+	k.family = fam == AF_INET ? FERRY_AF_INET : FERRY_AF_INET6;
+	pkt_parse_addr(backend, v.be[0].addr);
+	v.be[0].port = htons(8080);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(d->skel->maps.ferry_nat_fwds),
+					     &k, &v, 0), 0);
+}
+
+/*
+ * A VM behind a DNAT forward: the flows clients open to the forward's
+ * address are the VM's too (their key holds the address the client used,
+ * their binding the VM's): noted in its set, found when it is registered,
+ * selected by a walk, forgotten when they go.
+ */
+static void test_dnat_flows_are_the_backends(void **state)
+{
+	struct fix *x = *state;
+	struct dpt *d = &x->d;
+	struct ferry_vm_index ix = index_of(d);
+	struct pkt_spec c1 = tcp("198.18.0.99", "198.18.9.100", 2000),
+			c2 = tcp("198.18.0.98", "198.18.9.101", 2001),
+			c6 = tcp("2001:db8::99", "2001:db8:9::100", 2002);
+	struct ferry_vm_key vk;
+	struct ferry_sweep st;
+	__u64 found;
+
+	set_fwd(d, "198.18.9.100", "198.18.1.50");
+	set_fwd(d, "198.18.9.101", "198.18.1.60");
+	set_fwd(d, "2001:db8:9::100", "2001:db8:1::50");
+	vm(&vk, "0:198.18.1.50");
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found), 0);
+	vm(&vk, "0:2001:db8:1::50");
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found), 0);
+	c1.tcp_flags = c2.tcp_flags = c6.tcp_flags = PKT_TCP_SYN;
+	c1.seq = c2.seq = c6.seq = 1000;
+	assert_pass(d, &c1, FERRY_PASS_NEW);
+	assert_pass(d, &c2, FERRY_PASS_NEW);
+	assert_pass(d, &c6, FERRY_PASS_NEW);
+	assert_int_equal(set_size(d, "0:198.18.1.50"), 1);
+	assert_int_equal(set_size(d, "0:2001:db8:1::50"), 1);
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.1.50"), 1);
+	assert_int_equal(export_count(x, 0, 1, "0:198.18.1.50"), 1);
+	assert_int_equal(export_count(x, 1, 1, "0:2001:db8:1::50"), 1);
+	/* the forward's address is no VM's: only a walk, which finds them */
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.9.100"), 1);
+
+	/* registered after its flow came: found in the table */
+	vm(&vk, "0:198.18.1.60");
+	assert_int_equal(ferry_vm_index_add(&ix, ct_fd(d), cfg_fd(d), &vk, 0, &found), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(export_count(x, 1, 1, "0:198.18.1.60"), 1);
+
+	/* the SYNs' 120 s run out: the sweep forgets them */
+	dpt_advance(d, DPT_SEC(200));
+	assert_int_equal(ferry_ct_sweep(&x->ops, dpt_now(d), &st), 0);
+	assert_int_equal(st.removed, 3);
+	assert_int_equal(set_size(d, "0:198.18.1.50"), 0);
+	assert_int_equal(set_size(d, "0:198.18.1.60"), 0);
+	assert_int_equal(set_size(d, "0:2001:db8:1::50"), 0);
+}
+
 /*
  * Flow i of VM 198.18.0.10 (zone 0): TCP to 198.19.x.y:80, established,
  * written into the table from userspace and noted in the VM's set as the
@@ -388,6 +455,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_flows_are_noted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dnat_flows_are_the_backends, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_many_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_noted, setup, teardown),

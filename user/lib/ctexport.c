@@ -16,19 +16,20 @@ static int addr_len(__u8 family)
 }
 
 int ferry_export_selects(const struct ferry_export_sel *sel,
-			 const struct ferry_flow_key *k)
+			 const struct ferry_flow_key *k, const struct ferry_flow *f)
 {
+	bool dnat = f && (f->nat.kind & FERRY_NAT_DNAT);
+	int len = addr_len(k->family);
 	__u32 i;
 
 	if (!sel->n_vms)
 		return sel->all_zones || k->zone == sel->zone;
 	for (i = 0; i < sel->n_vms; i++) {
-		int len = addr_len(k->family);
-
 		if (k->zone != sel->vm_zone[i] || k->family != sel->vm_family[i])
 			continue;
 		if (!memcmp(k->addr_lo, sel->vm_addr[i], len) ||
-		    !memcmp(k->addr_hi, sel->vm_addr[i], len))
+		    !memcmp(k->addr_hi, sel->vm_addr[i], len) ||
+		    (dnat && !memcmp(f->nat.daddr, sel->vm_addr[i], len)))
 			return 1;
 	}
 	return 0;
@@ -127,7 +128,7 @@ static bool wanted(const struct collect_ctx *c, const struct ferry_flow_key *k,
 		   const struct ferry_flow *f)
 {
 	return f->expires_ns > c->now && f->import_gen <= c->committed &&
-	       ferry_export_selects(c->sel, k);
+	       ferry_export_selects(c->sel, k, f);
 }
 
 static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
@@ -153,12 +154,12 @@ static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *
 
 /* Is k a flow of one of the selection's VMs before the i-th? */
 static int earlier_vm(const struct ferry_export_sel *sel, __u32 i,
-		      const struct ferry_flow_key *k)
+		      const struct ferry_flow_key *k, const struct ferry_flow *f)
 {
 	struct ferry_export_sel first = *sel;
 
 	first.n_vms = i;
-	return i && ferry_export_selects(&first, k);
+	return i && ferry_export_selects(&first, k, f);
 }
 
 /*
@@ -192,7 +193,7 @@ static int collect_vm(struct ferry_stateops *ops, __u32 i, struct collect_ctx *c
 			return -EAGAIN;
 		for (j = 0; j < ctl->n && j < ops->stage_max; j++) {
 			r = &ops->stage[j];
-			if (earlier_vm(sel, i, &r->key))
+			if (earlier_vm(sel, i, &r->key, (const struct ferry_flow *)r->flow))
 				continue;
 			err = collect_one(&r->key, (const struct ferry_flow *)r->flow, c);
 			if (err)

@@ -27,9 +27,13 @@ struct ferry_export_sel {
 	bool no_index;
 };
 
-/* Does the flow (k, f) belong to the selection? */
+/*
+ * Does the flow (k, f) belong to the selection? A VM's flows: those with
+ * an endpoint at its address, and those whose DNAT sends them to it (f
+ * NULL: the key's endpoints only).
+ */
 int ferry_export_selects(const struct ferry_export_sel *sel,
-			 const struct ferry_flow_key *k);
+			 const struct ferry_flow_key *k, const struct ferry_flow *f);
 
 /*
  * The live flows of ops' table that sel selects (not expired at now, not

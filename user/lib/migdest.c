@@ -424,7 +424,7 @@ static int decode_part(struct ferry_mig_recv *r, const __u8 *buf, size_t len,
 	r->bundles++;
 	ferry_mig_vm_selection(&r->order.vm, &sel);
 	for (i = start; i < a->n; i++) {
-		if (ferry_export_selects(&sel, &a->keys[i]))
+		if (ferry_export_selects(&sel, &a->keys[i], &a->flows[i]))
 			continue;
 		describe(&a->keys[i], &a->flows[i], desc, sizeof(desc));
 		return result(&r->res, FERRY_MIG_FOREIGN_FLOW, -EPERM, "flow %llu (%s) "

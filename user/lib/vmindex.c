@@ -121,13 +121,16 @@ struct backfill_ctx {
 	__u64 found;
 };
 
-static int has_end(const struct ferry_flow_key *k, const struct ferry_vm_key *vk)
+/* Is the VM an endpoint of flow (k, f): in its key, or as its DNAT target? */
+static int has_end(const struct ferry_flow_key *k, const struct ferry_flow *f,
+		   const struct ferry_vm_key *vk)
 {
 	size_t len = vk->family == FERRY_AF_INET ? 4 : 16;
 
 	return k->zone == vk->zone && k->family == vk->family &&
 	       (!memcmp(k->addr_lo, vk->addr, len) ||
-		!memcmp(k->addr_hi, vk->addr, len));
+		!memcmp(k->addr_hi, vk->addr, len) ||
+		((f->nat.kind & FERRY_NAT_DNAT) && !memcmp(f->nat.daddr, vk->addr, len)));
 }
 
 static int backfill_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
@@ -136,7 +139,7 @@ static int backfill_one(const struct ferry_flow_key *k, const struct ferry_flow 
 	struct backfill_ctx *b = data;
 	__u32 one = 1;
 
-	if (!has_end(k, b->vk))
+	if (!has_end(k, f, b->vk))
 		return 0;
 	if (bpf_map_update_elem(b->set_fd, k, &one, BPF_ANY))
 		return -errno;
