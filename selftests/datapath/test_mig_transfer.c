@@ -391,21 +391,48 @@ static void test_exactly_vm1(void **state)
 	assert_drop(&x->dst, &ack, FERRY_DROP_INVALID);
 }
 
-/* The payload as several bundles (8 flows each): installed as one. */
+/* A migrated flow's next segment at the destination: ok, or dropped. */
+static void expect_vm1_flow(struct fix *x, bool visible)
+{
+	struct pkt_spec s, ack;
+
+	vm1_flow(0, &s);
+	ack = dpt_seg(&s, 0, PKT_TCP_ACK, 1001, 7001, 10);
+	if (visible)
+		assert_pass(&x->dst, &ack, FERRY_PASS_ESTABLISHED);
+	else
+		assert_drop(&x->dst, &ack, FERRY_DROP_INVALID);
+}
+
+/*
+ * The payload as several bundles (8 flows each): each bundle's flows are
+ * inserted as it comes, invisible to the datapath until the commit.
+ */
 static void test_several_bundles(void **state)
 {
 	struct fix *x = *state;
 	struct ferry_mig_result res;
 	struct snap before, after;
 	struct ferry_mig_order o;
+	struct ferry_mig_recv *r;
 	unsigned int i;
 
 	x->bundle_flows = 8;
 	source_ok(x);
-	assert_int_equal(deliver(x, NULL, 0, NOW_S + 2), 1);
-	print_message("result: %s\n", x->res.msg);
-	assert_int_equal(x->res.count[FERRY_IMPORT_ACCEPTED], N_VM1);
+	r = ferry_mig_recv_new(&x->dest, x->order_env, x->order_len, NOW_S + 1, &res);
+	assert_non_null(r);
+	for (i = 0; i + 1 < x->n_env; i++)
+		assert_int_equal(ferry_mig_recv_feed(r, x->env[i].buf, x->env[i].len,
+						     NOW_S + 2), 0);
 	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1);
+	expect_vm1_flow(x, false);
+	assert_int_equal(ferry_mig_recv_feed(r, x->env[i].buf, x->env[i].len,
+					     NOW_S + 2), 1);
+	print_message("result: %s\n", ferry_mig_recv_result(r)->msg);
+	assert_int_equal(ferry_mig_recv_result(r)->count[FERRY_IMPORT_ACCEPTED], N_VM1);
+	ferry_mig_recv_free(r);
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1);
+	expect_vm1_flow(x, true);
 
 	/* More flows than the order allows, seen after the first bundles
 	 * left: they went, the commit does not; nothing is installed. */
@@ -425,6 +452,168 @@ static void test_several_bundles(void **state)
 	assert_int_equal(deliver(x, NULL, 0, NOW_S + 2), 0);
 	take_snap(&x->dst, &after);
 	assert_same(&before, &after);
+}
+
+/* Envelopes of the source's last run, taken over (x->env emptied). */
+static unsigned int take_envs(struct fix *x, struct env *out)
+{
+	unsigned int n = x->n_env;
+
+	memcpy(out, x->env, n * sizeof(*out));
+	x->n_env = 0;
+	return n;
+}
+
+static unsigned int feed_all(struct ferry_mig_recv *r, const struct env *e,
+			     unsigned int n, int last)
+{
+	unsigned int i;
+
+	for (i = 0; i + 1 < n; i++)
+		assert_int_equal(ferry_mig_recv_feed(r, e[i].buf, e[i].len, NOW_S + 2), 0);
+	return last < 0 ? 0 : ferry_mig_recv_feed(r, e[i].buf, e[i].len, NOW_S + 2);
+}
+
+/*
+ * Two migrations into one table at once (VM1's and VM2's): the first
+ * holds the table's import; the second decodes, and installs when its
+ * commit has come and the first has ended.
+ */
+static void test_two_at_once(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_mig_order o2 = x->order;
+	struct ferry_mig_recv *r1, *r2;
+	struct ferry_mig_result res;
+	struct env e1[MAX_ENV], e2[MAX_ENV];
+	unsigned int n1, n2, i;
+	__u8 env2[FERRY_MIG_ORDER_MAX];
+	size_t len2;
+
+	x->bundle_flows = 8;
+	source_ok(x);
+	n1 = take_envs(x, e1);
+	ferry_mig_id_random(o2.id);
+	o2.vm.n_addrs = 1;
+	memcpy(o2.vm.addr[0], "\xc6\x12\x02\x01", 4);
+	assert_int_equal(ferry_mig_order_seal(&o2, &som, NOW_S * 1000, env2,
+					      sizeof(env2), &len2), 0);
+	assert_int_equal(run_source(x, &o2, &src_id, &res), 0);
+	assert_int_equal(res.flows, N_VM2);
+	n2 = take_envs(x, e2);
+
+	r1 = ferry_mig_recv_new(&x->dest, x->order_env, x->order_len, NOW_S + 1, &res);
+	r2 = ferry_mig_recv_new(&x->dest, env2, len2, NOW_S + 1, &res);
+	assert_non_null(r1);
+	assert_non_null(r2);
+	feed_all(r1, e1, n1, -1);		/* all but its commit */
+	assert_true(x->dst_ops.import_open);
+	assert_int_equal(feed_all(r2, e2, n2, 0), 0);
+	assert_true(ferry_mig_recv_waiting(r2));
+	assert_false(ferry_mig_recv_settled(r2));
+	assert_int_equal(ferry_mig_recv_retry(r2, NOW_S + 2), 0);
+	/* VM2's flows wait outside the table */
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1);
+	/* writes are refused while the first is open */
+	{
+		struct ferry_import_tx tx;
+		struct ferry_import_opts io = { 0 };
+		char err[128];
+
+		assert_int_equal(ferry_import_begin(&tx, &x->dst_ops, &io, err,
+						    sizeof(err)), -EBUSY);
+	}
+	assert_int_equal(ferry_mig_recv_feed(r1, e1[n1 - 1].buf, e1[n1 - 1].len,
+					     NOW_S + 2), 1);
+	assert_int_equal(ferry_mig_recv_retry(r2, NOW_S + 2), 1);
+	print_message("second: %s\n", ferry_mig_recv_result(r2)->msg);
+	assert_int_equal(ferry_mig_recv_result(r2)->count[FERRY_IMPORT_ACCEPTED], N_VM2);
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1 + N_VM2);
+	assert_false(x->dst_ops.import_open);
+	expect_vm1_flow(x, true);
+	ferry_mig_recv_free(r1);
+	ferry_mig_recv_free(r2);
+	for (i = 0; i < n1; i++)
+		free(e1[i].buf);
+	for (i = 0; i < n2; i++)
+		free(e2[i].buf);
+}
+
+/* A migration abandoned after some bundles went in: they go out again. */
+static void test_abandoned_part_way(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_mig_result res;
+	struct snap before, after;
+	struct ferry_mig_recv *r;
+	unsigned int i;
+
+	x->bundle_flows = 8;
+	source_ok(x);
+	take_snap(&x->dst, &before);
+	r = ferry_mig_recv_new(&x->dest, x->order_env, x->order_len, NOW_S + 1, &res);
+	assert_non_null(r);
+	for (i = 0; i + 2 < x->n_env; i++)
+		assert_int_equal(ferry_mig_recv_feed(r, x->env[i].buf, x->env[i].len,
+						     NOW_S + 2), 0);
+	assert_true(dpt_flow_count(&x->dst) > N_DST_OWN);
+	ferry_mig_recv_free(r);		/* ABORT, or the link to the SOM lost */
+	take_snap(&x->dst, &after);
+	assert_same(&before, &after);
+	assert_false(x->dst_ops.import_open);
+	/* and the same for a failure part way: a chunk skipped */
+	r = ferry_mig_recv_new(&x->dest, x->order_env, x->order_len, NOW_S + 1, &res);
+	assert_non_null(r);
+	for (i = 0; i + 2 < x->n_env; i++)
+		assert_int_equal(ferry_mig_recv_feed(r, x->env[i].buf, x->env[i].len,
+						     NOW_S + 2), 0);
+	assert_true(ferry_mig_recv_feed(r, x->env[i + 1].buf, x->env[i + 1].len,
+					NOW_S + 2) < 0);
+	take_snap(&x->dst, &after);
+	assert_same(&before, &after);
+	ferry_mig_recv_free(r);
+}
+
+/* VIP:80 forwarded (DNAT) to VM1's 198.18.1.1:8080 on host d. */
+static void fwd_to_vm1(struct dpt *d)
+{
+	struct ferry_nat_fwd_key k = { .family = FERRY_AF_INET, .proto = IPPROTO_TCP,
+				       .port = htons(80) };
+	struct ferry_nat_fwd v = { .nbackends = 1 };
+
+	pkt_parse_addr("198.18.9.200", k.addr);
+	pkt_parse_addr("198.18.1.1", v.be[0].addr);
+	v.be[0].port = htons(8080);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(d->skel->maps.ferry_nat_fwds),
+					     &k, &v, 0), 0);
+}
+
+/*
+ * A client's flow to a forward whose backend is VM1 is VM1's: it moves
+ * with VM1's, its binding accepted where the same forward exists.
+ */
+static void test_dnat_flow_moves(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_import_nat nat = {
+		.pools_fd = bpf_map__fd(x->dst.skel->maps.ferry_nat_pools),
+		.fwds_fd = bpf_map__fd(x->dst.skel->maps.ferry_nat_fwds),
+	};
+	struct pkt_spec c = tcp_spec("198.18.7.7", "198.18.9.200", 3000);
+	struct ferry_mig_result res;
+
+	fwd_to_vm1(&x->src);
+	fwd_to_vm1(&x->dst);
+	x->dest.nat = &nat;
+	c.tcp_flags = PKT_TCP_SYN;
+	c.seq = 1000;
+	assert_pass(&x->src, &c, FERRY_PASS_NEW);
+	assert_int_equal(run_source(x, &x->order, &src_id, &res), 0);
+	assert_int_equal(res.flows, N_VM1 + 1);
+	assert_int_equal(deliver(x, NULL, 0, NOW_S + 2), 1);
+	print_message("result: %s\n", x->res.msg);
+	assert_int_equal(x->res.count[FERRY_IMPORT_ACCEPTED], N_VM1 + 1);
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1 + 1);
 }
 
 static void test_dropped_chunk(void **state)
@@ -789,6 +978,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_exactly_vm1),
 		T(test_several_bundles),
+		T(test_two_at_once),
+		T(test_abandoned_part_way),
+		T(test_dnat_flow_moves),
 		T(test_dropped_chunk),
 		T(test_duplicated_chunk),
 		T(test_reordered_chunks),

@@ -123,12 +123,18 @@ struct ferry_mig_recv {
 	 * bytes are in), and the number of those bundles */
 	struct ferry_sc_array arr;
 	__u64 bundles;
+	/* their install, as they are decoded: one import open per table at
+	 * a time (another migration's: this one waits, decoding) */
+	struct ferry_import_tx tx;
+	struct ferry_rule *rules;	/* the local rules, read at its begin */
+	__u64 added;		/* flows of arr added to tx */
+	bool waiting;		/* the commit came: installs when tx can open */
 	crypto_generichash_state hash;
 	int state;		/* 0 receiving, 1 installed, <0 failed (-errno) */
 	__u64 gap_lo, gap_hi;	/* failed on a jump: chunks [lo, hi) missing */
 	bool ended;		/* the source's commit came (valid or not) */
-	/* installed: the flows and their verdicts, until they are noted in
-	 * the per-VM index (ferry_mig_recv_index) */
+	/* installed: the flows and their verdicts (grown with arr), until
+	 * they are noted in the per-VM index (ferry_mig_recv_index) */
 	struct ferry_sc_array installed;
 	__u8 *verdict;
 };
@@ -208,10 +214,20 @@ struct ferry_mig_recv *ferry_mig_recv_new(const struct ferry_mig_dest *d,
 	return r;
 }
 
+/* Remove whatever this migration inserted (invisibly) so far. */
+static void drop_import(struct ferry_mig_recv *r)
+{
+	if (r->tx.open)
+		ferry_import_abort(&r->tx, r->arr.keys, r->arr.flows);
+	free(r->rules);
+	r->rules = NULL;
+}
+
 void ferry_mig_recv_free(struct ferry_mig_recv *r)
 {
 	if (!r)
 		return;
+	drop_import(r);
 	free(r->buf);
 	free(r->arr.keys);
 	free(r->arr.flows);
@@ -368,7 +384,7 @@ static int room_for(struct ferry_mig_recv *r, __u64 need)
 {
 	struct ferry_sc_array *a = &r->arr;
 	__u64 cap;
-	void *k, *f;
+	void *k, *f, *v;
 
 	if (need > r->order.max_flows)
 		return result(&r->res, FERRY_MIG_TOO_LARGE, -E2BIG, "%llu flows, the "
@@ -390,7 +406,10 @@ static int room_for(struct ferry_mig_recv *r, __u64 need)
 	f = realloc(a->flows, (cap ? cap : 1) * sizeof(*a->flows));
 	if (f)
 		a->flows = f;
-	if (!k || !f)
+	v = realloc(r->verdict, cap ? cap : 1);
+	if (v)
+		r->verdict = v;
+	if (!k || !f || !v)
 		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
 	a->cap = cap;
 	return 0;
@@ -422,6 +441,7 @@ static int decode_part(struct ferry_mig_recv *r, const __u8 *buf, size_t len,
 		return result(&r->res, FERRY_MIG_MALFORMED, ret < 0 ? ret : -EBADMSG,
 			      "payload: %s", why);
 	r->bundles++;
+	r->res.flows = a->n;
 	ferry_mig_vm_selection(&r->order.vm, &sel);
 	for (i = start; i < a->n; i++) {
 		if (ferry_export_selects(&sel, &a->keys[i], &a->flows[i]))
@@ -434,9 +454,65 @@ static int decode_part(struct ferry_mig_recv *r, const __u8 *buf, size_t len,
 	return 0;
 }
 
+/* Open this migration's import: the local rules as they are now. */
+static int tx_begin(struct ferry_mig_recv *r)
+{
+	struct ferry_import_opts o = {
+		.nat = r->d->nat, .flags = FERRY_IMPORT_INDEX_LATER,
+	};
+	char why[FERRY_MIG_ERR_MAX];
+	int ret;
+
+	r->rules = calloc(FERRY_MAX_RULES, sizeof(*r->rules));
+	if (!r->rules)
+		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
+	ret = ferry_ruleset_read(r->d->rulesets_fd, r->rules, FERRY_MAX_RULES,
+				 &o.nrules);
+	if (ret)
+		return result(&r->res, FERRY_MIG_INTERNAL, ret, "reading the rules: %s",
+			      strerror(-ret));
+	o.rules = r->rules;
+	ret = ferry_import_begin(&r->tx, r->d->ops, &o, why, sizeof(why));
+	if (ret)
+		return result(&r->res, FERRY_MIG_INTERNAL, ret, "import: %s", why);
+	return 0;
+}
+
 /*
- * Decode the bundles whose bytes are all in, and drop those bytes; at the
- * commit (last), whatever is left, which must be bundles too.
+ * Insert (invisibly) the flows decoded since the last time, opening the
+ * import first if no other is open; with another open, later.
+ */
+static int install_more(struct ferry_mig_recv *r)
+{
+	char why[FERRY_MIG_ERR_MAX];
+	__u64 t0 = mono_ns(), n = r->arr.n - r->added;
+	unsigned int i;
+	int ret = 0;
+
+	if (!r->tx.open) {
+		if (r->d->ops->import_open)
+			return 0;
+		ret = tx_begin(r);
+	}
+	if (!ret && n)
+		ret = ferry_import_add(&r->tx, r->arr.keys + r->added,
+				       r->arr.flows + r->added, n,
+				       r->verdict + r->added, why, sizeof(why));
+	r->added = r->arr.n;
+	for (i = 0; i < FERRY_IMPORT_REASON_MAX; i++)
+		r->res.count[i] = r->tx.rep.count[i];
+	r->res.install_ns += mono_ns() - t0;
+	if (ret == -ENOSPC)
+		return result(&r->res, FERRY_MIG_TABLE_FULL, ret, "%s", why);
+	if (ret && !r->res.reason)
+		return result(&r->res, FERRY_MIG_INTERNAL, ret, "import: %s", why);
+	return ret;
+}
+
+/*
+ * Decode the bundles whose bytes are all in, install their flows, and drop
+ * those bytes; at the commit (last), whatever is left, which must be
+ * bundles too.
  */
 static int decode_ready(struct ferry_mig_recv *r, bool last)
 {
@@ -451,7 +527,7 @@ static int decode_ready(struct ferry_mig_recv *r, bool last)
 			break;
 		if (blen <= 0)
 			blen = r->len - off;	/* the decoder says what is wrong */
-		ret = decode_part(r, r->buf + off, blen, flows);
+		ret = decode_part(r, r->buf + off, blen, flows) ?: install_more(r);
 		off += blen;
 	}
 	if (!ret && off) {
@@ -488,46 +564,58 @@ static int take_chunk(struct ferry_mig_recv *r, const struct ferry_envelope *e)
 	return decode_ready(r, false);
 }
 
-static int install(struct ferry_mig_recv *r, struct ferry_sc_array *a)
+/*
+ * The commit checked out and every flow is decoded: insert the rest and
+ * make them all visible; 0 while another migration's import is open (the
+ * migration waits: ferry_mig_recv_retry).
+ */
+static int install(struct ferry_mig_recv *r, __u64 now_s)
 {
-	struct ferry_import_opts o = { 0 };
-	struct ferry_import_report rep;
-	struct ferry_rule *rules;
 	char why[FERRY_MIG_ERR_MAX];
-	__u32 nrules = 0, i;
+	__u64 t0;
 	int ret;
 
-	rules = calloc(FERRY_MAX_RULES, sizeof(*rules));
-	if (!rules)
-		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
-	ret = ferry_ruleset_read(r->d->rulesets_fd, rules, FERRY_MAX_RULES, &nrules);
-	if (ret) {
-		free(rules);
-		return result(&r->res, FERRY_MIG_INTERNAL, ret, "reading the rules: %s",
-			      strerror(-ret));
+	ret = install_more(r);
+	if (ret)
+		return ret;
+	if (!r->tx.open) {
+		r->waiting = true;
+		return 0;
 	}
-	o.rules = rules;
-	o.nrules = nrules;
-	o.nat = r->d->nat;
-	o.flags = FERRY_IMPORT_INDEX_LATER;
-	o.verdict = r->verdict = malloc(a->n ? a->n : 1);
-	ret = o.verdict ? ferry_import(r->d->ops, a->keys, a->flows, a->n, &o, &rep,
-				       why, sizeof(why)) : -ENOMEM;
-	free(rules);
-	if (!ret) {	/* kept for ferry_mig_recv_index */
-		r->installed = *a;
-		*a = (struct ferry_sc_array){ 0 };
-	} else {
-		free(r->verdict);
-		r->verdict = NULL;
-	}
-	for (i = 0; i < FERRY_IMPORT_REASON_MAX; i++)
-		r->res.count[i] = rep.count[i];
-	if (ret == -ENOSPC)
-		return result(&r->res, FERRY_MIG_TABLE_FULL, ret, "%s", why);
+	r->waiting = false;
+	t0 = mono_ns();
+	ret = ferry_import_commit(&r->tx, why, sizeof(why));
+	r->res.install_ns += mono_ns() - t0;
 	if (ret)
 		return result(&r->res, FERRY_MIG_INTERNAL, ret, "import: %s", why);
-	return 0;
+	free(r->rules);
+	r->rules = NULL;
+	/* kept for ferry_mig_recv_index */
+	r->installed = r->arr;
+	r->arr = (struct ferry_sc_array){ 0 };
+	if (r->d->done)
+		ferry_mig_done_add(r->d->done, r->order.id, r->order.expires_s, now_s);
+	return result(&r->res, FERRY_MIG_OK, 1, "%llu flows: %llu accepted, %llu denied, "
+		      "%llu exist, %llu expired", (unsigned long long)r->res.flows,
+		      (unsigned long long)r->res.count[FERRY_IMPORT_ACCEPTED],
+		      (unsigned long long)r->res.count[FERRY_IMPORT_DENIED],
+		      (unsigned long long)r->res.count[FERRY_IMPORT_EXISTS],
+		      (unsigned long long)r->res.count[FERRY_IMPORT_EXPIRED]);
+}
+
+bool ferry_mig_recv_waiting(const struct ferry_mig_recv *r)
+{
+	return r->waiting;
+}
+
+int ferry_mig_recv_retry(struct ferry_mig_recv *r, __u64 now_s)
+{
+	if (!r->waiting || r->d->ops->import_open)
+		return r->state;
+	r->state = install(r, now_s);
+	if (r->state < 0)
+		drop_import(r);
+	return r->state;
 }
 
 static int take_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e,
@@ -557,24 +645,7 @@ static int take_commit(struct ferry_mig_recv *r, const struct ferry_envelope *e,
 	r->cap = 0;
 	r->res.flows = r->arr.n;
 	r->res.verify_ns += mono_ns() - t0;
-	if (!ret) {
-		t0 = mono_ns();
-		ret = install(r, &r->arr);
-		r->res.install_ns = mono_ns() - t0;
-	}
-	free(r->arr.keys);
-	free(r->arr.flows);
-	r->arr = (struct ferry_sc_array){ 0 };
-	if (ret)
-		return ret;
-	if (r->d->done)
-		ferry_mig_done_add(r->d->done, r->order.id, r->order.expires_s, now_s);
-	return result(&r->res, FERRY_MIG_OK, 1, "%llu flows: %llu accepted, %llu denied, "
-		      "%llu exist, %llu expired", (unsigned long long)r->res.flows,
-		      (unsigned long long)r->res.count[FERRY_IMPORT_ACCEPTED],
-		      (unsigned long long)r->res.count[FERRY_IMPORT_DENIED],
-		      (unsigned long long)r->res.count[FERRY_IMPORT_EXISTS],
-		      (unsigned long long)r->res.count[FERRY_IMPORT_EXPIRED]);
+	return ret ?: install(r, now_s);
 }
 
 /* After a failure on a jump: the skipped chunk arriving makes it reordering. */
@@ -625,21 +696,27 @@ int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 		}
 		return r->state;
 	}
-	if (r->state > 0)
+	if (r->state > 0 || r->waiting)
 		return result(&r->res, FERRY_MIG_PROTOCOL, -EPROTO, "a payload after the "
 			      "commit");
 	ret = open_envelope(r, env, len, &e);
 	if (!ret) {
-		if (e.type == FERRY_MSG_MIG_CHUNK)
+		if (e.type == FERRY_MSG_MIG_CHUNK) {
 			ret = take_chunk(r, &e);
-		else if (e.type == FERRY_MSG_MIG_COMMIT)
-			return r->ended = true, r->state = take_commit(r, &e, now_s, t0);
-		else
+		} else if (e.type == FERRY_MSG_MIG_COMMIT) {
+			r->ended = true;
+			ret = take_commit(r, &e, now_s, t0);
+			if (ret >= 0)
+				return r->state = ret;
+		} else {
 			ret = result(&r->res, FERRY_MIG_PROTOCOL, -EPROTO, "envelope type "
 				     "%u is not a chunk or a commit", e.type);
+		}
 	}
 	r->res.verify_ns += mono_ns() - t0;
-	if (ret)
+	if (ret) {
 		r->state = ret;
+		drop_import(r);
+	}
 	return ret;
 }

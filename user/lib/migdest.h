@@ -88,10 +88,15 @@ struct ferry_mig_recv *ferry_mig_recv_new(const struct ferry_mig_dest *d,
 					  struct ferry_mig_result *res);
 
 /*
- * Take the next envelope from the source. Returns 0 (a chunk taken, more
- * to come), 1 (the COMMIT: the flows are installed, the migration id is
- * recorded as done), or -errno: the migration failed (reason in the
- * result) and every later call fails too.
+ * Take the next envelope from the source. Each bundle of the payload is
+ * decoded, checked and its flows inserted invisibly (an import open on the
+ * table, ferry_import_begin) as soon as its bytes are in, unless another
+ * migration's import is open: then the flows wait, decoded. Returns 0 (a
+ * chunk taken, more to come; or the COMMIT while another import holds the
+ * table: ferry_mig_recv_retry installs it later), 1 (the COMMIT: the
+ * flows are visible, the migration id is recorded as done), or -errno: the
+ * migration failed (reason in the result), whatever it inserted is
+ * removed, and every later call fails too.
  */
 int ferry_mig_recv_feed(struct ferry_mig_recv *r, const __u8 *env, size_t len,
 			__u64 now_s);
@@ -105,7 +110,15 @@ const struct ferry_mig_result *ferry_mig_recv_result(const struct ferry_mig_recv
  * reason goes on feeding until then (the SOM's deadline bounds the wait).
  */
 bool ferry_mig_recv_settled(const struct ferry_mig_recv *r);
+/*
+ * Install a migration whose commit came while another migration's import
+ * held the table (feed returned 0 for the commit): 1 installed, < 0
+ * failed, 0 still waiting (call again once that one has ended).
+ */
+int ferry_mig_recv_retry(struct ferry_mig_recv *r, __u64 now_s);
+bool ferry_mig_recv_waiting(const struct ferry_mig_recv *r);
 const struct ferry_mig_order *ferry_mig_recv_order(const struct ferry_mig_recv *r);
+/* Free r; flows it inserted and did not make visible are removed. */
 void ferry_mig_recv_free(struct ferry_mig_recv *r);
 /*
  * After an install (and after confirming it: it takes about a microsecond

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "soa.h"
 #include "soaloop.h"
+#include "soamig.h"
 
 int soa_control_open(struct soa *soa)
 {
@@ -61,6 +62,11 @@ static struct soa_child *free_slot(struct soa *soa, bool writes,
 {
 	struct soa_child *c, *slot = NULL;
 
+	/* a migration being received holds the table's import */
+	if (writes && soa_recv_active(soa)) {
+		*why = "busy: a migration is being received";
+		return NULL;
+	}
 	for (c = soa->children; c < soa->children + SOA_CHILDREN_MAX; c++) {
 		if (!c->pid && !slot)
 			slot = c;

@@ -133,7 +133,7 @@ int soa_mig_msg(struct soa *soa, __u8 type, const __u8 *msg, size_t len)
 	case FERRY_MSG_ABORT:
 		pr_warn("migration: aborted by the SOM: %s\n",
 			ferry_mig_reason_name(mm.reason));
-		soa_recv_abort(g, &mm);
+		soa_recv_abort(soa, g, &mm);
 		return 0;
 	default:
 		pr_warn("migration message %u is not for an agent\n", type);

@@ -9,9 +9,11 @@
  * DONE carries it, and an installed migration's id is first synced to the
  * file of finished migrations (migdonefile.h) so that a replay answers
  * already-done after a restart too. ABORT, or the link to the SOM
- * dropping, frees the receiver: nothing was installed (installation
- * happens only at the commit). Up to SOA_MIG_RECV_MAX migrations are
- * received at once; they install one after the other (one loop).
+ * dropping, frees the receiver, which removes what it inserted: its flows
+ * become visible only at the commit. Up to SOA_MIG_RECV_MAX migrations
+ * are received at once; one at a time inserts its flows as they come (the
+ * table's one open import), the others decode theirs and install when it
+ * has ended. Commands that write state are refused meanwhile (control.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -179,17 +181,9 @@ static void note_done(struct soa_mig *g, const struct soa_recv *v)
 		pr_warn("migration: %s\n", err);
 }
 
-void soa_recv_data(struct soa *soa, struct soa_mig *g,
-		   const struct ferry_migmsg *mm)
+/* v's outcome ret (feed's or retry's): once final, DONE and the end. */
+static void settle(struct soa *soa, struct soa_mig *g, struct soa_recv *v, int ret)
 {
-	struct soa_recv *v = find(g, mm->id);
-	int ret;
-
-	if (!v) {	/* e.g. the rest of one that failed: many may follow */
-		pr_debug("migration: DATA for a migration not being received: ignored\n");
-		return;
-	}
-	ret = ferry_mig_recv_feed(v->r, mm->env, mm->env_len, soa_mig_now_s());
 	if (!ret || !ferry_mig_recv_settled(v->r))
 		return;
 	if (ret == 1)
@@ -202,7 +196,34 @@ void soa_recv_data(struct soa *soa, struct soa_mig *g,
 	recv_end(v);
 }
 
-void soa_recv_abort(struct soa_mig *g, const struct ferry_migmsg *mm)
+/* A migration ended: one whose commit waited for the table installs. */
+static void retry_waiting(struct soa *soa, struct soa_mig *g)
+{
+	int i;
+
+	for (i = 0; i < SOA_MIG_RECV_MAX; i++) {
+		struct soa_recv *v = &g->recv[i];
+
+		if (v->r && ferry_mig_recv_waiting(v->r))
+			settle(soa, g, v, ferry_mig_recv_retry(v->r, soa_mig_now_s()));
+	}
+}
+
+void soa_recv_data(struct soa *soa, struct soa_mig *g,
+		   const struct ferry_migmsg *mm)
+{
+	struct soa_recv *v = find(g, mm->id);
+
+	if (!v) {	/* e.g. the rest of one that failed: many may follow */
+		pr_debug("migration: DATA for a migration not being received: ignored\n");
+		return;
+	}
+	settle(soa, g, v, ferry_mig_recv_feed(v->r, mm->env, mm->env_len,
+					      soa_mig_now_s()));
+	retry_waiting(soa, g);
+}
+
+void soa_recv_abort(struct soa *soa, struct soa_mig *g, const struct ferry_migmsg *mm)
 {
 	struct soa_recv *v = find(g, mm->id);
 
@@ -211,6 +232,17 @@ void soa_recv_abort(struct soa_mig *g, const struct ferry_migmsg *mm)
 	else if (ferry_mig_done_has(g->done, mm->id))
 		pr_warn("migration: it was installed here already (the SOM did not "
 			"hear DONE): its flows stay\n");
+	retry_waiting(soa, g);
+}
+
+bool soa_recv_active(const struct soa *soa)
+{
+	int i;
+
+	for (i = 0; soa->mig && i < SOA_MIG_RECV_MAX; i++)
+		if (soa->mig->recv[i].r)
+			return true;
+	return false;
 }
 
 void soa_recv_drop_all(struct soa_mig *g, const char *why)

@@ -45,7 +45,9 @@ void soa_recv_prepare(struct soa *soa, struct soa_mig *g,
 		      const struct ferry_migmsg *mm);
 void soa_recv_data(struct soa *soa, struct soa_mig *g,
 		   const struct ferry_migmsg *mm);
-void soa_recv_abort(struct soa_mig *g, const struct ferry_migmsg *mm);
+void soa_recv_abort(struct soa *soa, struct soa_mig *g, const struct ferry_migmsg *mm);
+/* Is a migration being received? */
+bool soa_recv_active(const struct soa *soa);
 void soa_recv_drop_all(struct soa_mig *g, const char *why);
 
 #endif
