@@ -107,6 +107,8 @@ fig1_setup() {
 	VM1=$p-vm1 VM2=$p-vm2 VM3=$p-vm3 NVE1=$p-nve1 NVE2=$p-nve2 NVE3=$p-nve3
 	FW1=$p-fw1 FW2=$p-fw2 VM1PORT=$p-vm1port
 	FIG1_NS=($VM1 $VM2 $VM3 $NVE1 $NVE2 $NVE3 $FW1 $FW2 $VM1PORT)
+	# what a run killed before its teardown left of Ferry on the firewalls
+	rm -rf "/sys/fs/bpf/ferry/$FW1" "/sys/fs/bpf/ferry/$FW2"
 	for ns in "${FIG1_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 		ip netns add "$ns" || fail "cannot create namespace $ns"

@@ -26,6 +26,8 @@ path_cleanup() {
 path_setup() {
 	NS_SRC=$1-src NS_FW=$1-fw NS_DST=$1-dst
 	trap path_cleanup EXIT INT TERM
+	# what a run killed before its cleanup left of the test's instance
+	rm -rf "/sys/fs/bpf/ferry/${INSTANCE:-t}"
 	for ns in $NS_SRC $NS_FW $NS_DST; do
 		ip netns del "$ns" 2>/dev/null
 		ip netns add "$ns" || fail "cannot create namespace $ns"
