@@ -45,11 +45,12 @@ struct collect_ctx {
 	__u64 n, cap;
 	/* in batches (buf set): buf_max records at a time to batch(); the
 	 * keys handed over kept in sent, so that a walk after a fallback
-	 * (filter_sent) hands over only the others */
+	 * (n_sorted) hands over only the others */
 	struct ferry_export_rec *buf;
 	__u32 in_buf, buf_max;
 	ferry_export_batch_fn batch;
 	void *bctx;
+	int batch_err;		/* batch()'s: never taken for the index's */
 	struct ferry_flow_key *sent;	/* only when a fallback can come */
 	__u64 sent_cap;
 	__u64 n_sorted;		/* sent[0..n_sorted): sorted, to skip */
@@ -87,7 +88,7 @@ static int batch_flush(struct collect_ctx *c)
 	if (c->keep_sent)
 		err = keep_keys(c);
 	if (!err)
-		err = c->batch(c->bctx, c->buf, c->in_buf);
+		err = c->batch_err = c->batch(c->bctx, c->buf, c->in_buf);
 	c->in_buf = 0;
 	return err;
 }
@@ -252,6 +253,8 @@ static int collect(struct ferry_stateops *ops, struct collect_ctx *c)
 		if (err)
 			break;
 	}
+	if (c->batch_err)
+		return c->batch_err;
 	if (err == -ENOENT || err == -EOVERFLOW || err == -EAGAIN) {
 		/* Not (fully) indexed: walk the whole table instead. Batches
 		 * handed over stay so: the walk skips their flows. */
