@@ -104,7 +104,8 @@ for k in $kernels; do
 	# it again, at most twice. A failure once init ran is never retried.
 	for attempt in 1 2 3; do
 		boot "$kroot" "$kver" "$initrd" "$log"
-		grep -q '^VMTEST-KERNEL:' "$log" && break
+		# anywhere on a line: SeaBIOS ends "Booting from ROM.." without one
+		grep -q 'VMTEST-KERNEL:' "$log" && break
 		[ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ] && break
 		echo "vmtest: $k: the kernel died before the tests started (attempt $attempt; console: $log)" >&2
 		cp "$log" "$log.attempt$attempt"

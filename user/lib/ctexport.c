@@ -2,9 +2,11 @@
 /* Selecting the flows to export: through the per-VM index, or a walk. */
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "cthandover.h"
 #include "ctiter.h"
@@ -207,6 +209,19 @@ static int collect_vm(struct ferry_stateops *ops, __u32 i, struct collect_ctx *c
 }
 
 /*
+ * Fault [p, p + len) in now, in one go: the kernel's batch read would take
+ * each page's fault inside its copy to userspace, where a million flows'
+ * 200 MB cost it twice the read itself here (MADV_POPULATE_WRITE: Linux
+ * 5.14 and later; elsewhere the faults come as before).
+ */
+static void prefault(void *p, size_t len)
+{
+	uintptr_t start = (uintptr_t)p & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+
+	madvise((void *)start, (uintptr_t)p + len - start, MADV_POPULATE_WRITE);
+}
+
+/*
  * An in-memory walk of the whole table: the batches read straight into
  * arrays with room for every entry (and some flows created meanwhile),
  * then those not selected squeezed out in place. -EAGAIN if the table
@@ -218,8 +233,13 @@ static int collect_table(struct ferry_stateops *ops, struct collect_ctx *c)
 	int err;
 
 	err = ferry_st_count(ops, &entries);
-	if (!err && entries + entries / 16 + 16384 > c->cap)
+	if (!err && entries + entries / 16 + 16384 > c->cap) {
 		err = grow(c, entries + entries / 16 + 16384);
+		if (!err) {
+			prefault(c->keys, c->cap * sizeof(*c->keys));
+			prefault(c->flows, c->cap * sizeof(*c->flows));
+		}
+	}
 	if (!err)
 		err = ferry_ct_read_all(ops->m.ct, c->keys, c->flows, c->cap, &got);
 	if (err)
