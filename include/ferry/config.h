@@ -22,13 +22,15 @@ struct ferry_config {
 
 /*
  * The single entry of ferry_import: the batch an import is installing
- * (0: none). Set before the first flow of the batch is inserted and
- * cleared after the commit, so a batch left behind by an import that died
- * on the way is known to the next one without a walk of the table.
+ * (0: none) and the process installing it. Set before the first flow of
+ * the batch is inserted and cleared after the commit, so a batch left
+ * behind by an import that died on the way is known to the next one
+ * without a walk of the table, and one still being installed (a migration
+ * arriving bundle by bundle) is not taken for such.
  */
 struct ferry_import_state {
 	__u32 pending_gen;
-	__u32 pad;
+	__u32 owner;		/* its process id (0: not known) */
 };
 
 /* Key of the interface map: the zone of an interface, optionally per VLAN. */

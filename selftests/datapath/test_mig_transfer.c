@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
@@ -616,6 +618,66 @@ static void test_dnat_flow_moves(void **state)
 	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1 + 1);
 }
 
+/*
+ * The table's import marker names the process installing: while it runs,
+ * an import of another process (here: other state operations over the
+ * same maps) is refused; once it is gone, what it left is removed by the
+ * next import.
+ */
+static void test_import_owner(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_rule allow = { .id = 1, .zone = FERRY_ZONE_ANY,
+				    .action = FERRY_ACT_ALLOW, .sport_hi = 65535,
+				    .dport_hi = 65535 };
+	struct ferry_import_opts io = { .rules = &allow, .nrules = 1 };
+	struct ferry_import_state st;
+	struct ferry_stateops other;
+	struct ferry_import_tx tx, tx2;
+	struct ferry_flow_key k;
+	struct snap before, after;
+	struct ferry_flow f;
+	struct pkt_spec s;
+	char err[160], want[64];
+	__u8 verdict;
+	__u32 zero = 0;
+	pid_t gone;
+
+	assert_int_equal(ferry_stateops_open_obj(&other, x->dst.skel->obj, 0), 0);
+	take_snap(&x->dst, &before);
+	/* one flow of VM1 inserted, invisibly, by an import left open */
+	vm1_flow(0, &s);
+	assert_int_equal(dpt_flow(&x->src, 0, &s, &f, NULL), 0);
+	dpt_flow_key(0, &s, &k, NULL);
+	f.expires_ns = ferry_now_ns() + 60ull * 1000000000ull;
+	assert_int_equal(ferry_import_begin(&tx, &x->dst_ops, &io, err, sizeof(err)), 0);
+	assert_int_equal(ferry_import_add(&tx, &k, &f, 1, &verdict, err, sizeof(err)), 0);
+	assert_int_equal(verdict, FERRY_IMPORT_ACCEPTED);
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + 1);
+
+	assert_int_equal(ferry_import_begin(&tx2, &other, &io, err, sizeof(err)), -EBUSY);
+	snprintf(want, sizeof(want), "process %d is installing", (int)getpid());
+	print_message("refused: %s\n", err);
+	assert_non_null(strstr(err, want));
+
+	/* its process died: the marker names one that is gone */
+	gone = fork();
+	assert_true(gone >= 0);
+	if (!gone)
+		_exit(0);
+	assert_int_equal(waitpid(gone, NULL, 0), gone);
+	assert_int_equal(bpf_map_lookup_elem(x->dst_ops.m.import, &zero, &st), 0);
+	st.owner = (__u32)gone;
+	assert_int_equal(bpf_map_update_elem(x->dst_ops.m.import, &zero, &st, 0), 0);
+	free(tx.inserted);
+	x->dst_ops.import_open = false;
+	assert_int_equal(ferry_import_begin(&tx2, &other, &io, err, sizeof(err)), 0);
+	assert_int_equal(ferry_import_commit(&tx2, err, sizeof(err)), 0);
+	take_snap(&x->dst, &after);
+	assert_same(&before, &after);
+	ferry_stateops_close(&other);
+}
+
 static void test_dropped_chunk(void **state)
 {
 	struct fix *x = *state;
@@ -981,6 +1043,7 @@ int main(void)
 		T(test_two_at_once),
 		T(test_abandoned_part_way),
 		T(test_dnat_flow_moves),
+		T(test_import_owner),
 		T(test_dropped_chunk),
 		T(test_duplicated_chunk),
 		T(test_reordered_chunks),

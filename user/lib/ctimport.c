@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "cthandover.h"
@@ -245,8 +246,8 @@ static int stale_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
 }
 
 /*
- * The import marked pending in ferry_import and not committed died on the
- * way: find what it left (a walk, only then) and, unless dry_run, remove
+ * The import marked pending and not committed died on the way (its owner
+ * is gone: check_open): find what it left (a walk, only then) and, unless dry_run, remove
  * it with its bindings and index keys. *left gets their number.
  */
 static int clear_stale(struct ferry_stateops *ops, const struct ferry_config *cfg,
@@ -280,10 +281,53 @@ static int clear_stale(struct ferry_stateops *ops, const struct ferry_config *cf
 
 static int set_pending(struct ferry_stateops *ops, __u32 gen)
 {
-	struct ferry_import_state st = { .pending_gen = gen };
+	struct ferry_import_state st = { .pending_gen = gen,
+					 .owner = gen ? (__u32)getpid() : 0 };
 	__u32 zero = 0;
 
 	return bpf_map_update_elem(ops->m.import, &zero, &st, 0) ? -errno : 0;
+}
+
+/*
+ * Is process pid, which opened an import, still at it? This process, or
+ * a live Ferry process (a pid reused by another program does not count).
+ * A process of another pid namespace is not seen: its import counts as
+ * left behind.
+ */
+static bool owner_alive(__u32 pid)
+{
+	char path[32], comm[32] = "";
+	FILE *f;
+
+	if (!pid)
+		return false;
+	if (pid == (__u32)getpid())
+		return true;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "ferry", 5);
+}
+
+/* -EBUSY if another process's import (or another of ours) is open. */
+static int check_open(struct ferry_stateops *ops, char *err, size_t errlen)
+{
+	struct ferry_import_state st;
+	__u32 zero = 0;
+
+	if (ops->import_open)
+		return fail(err, errlen, -EBUSY, "another import is being installed");
+	if (bpf_map_lookup_elem(ops->m.import, &zero, &st))
+		return fail(err, errlen, -errno, "reading the import map: %s",
+			    strerror(errno));
+	if (st.pending_gen && owner_alive(st.owner))
+		return fail(err, errlen, -EBUSY, "process %u is installing an import "
+			    "(a migration being received?): try again later", st.owner);
+	return 0;
 }
 
 int ferry_import_index(struct ferry_stateops *ops, const struct ferry_flow_key *keys,
@@ -302,8 +346,9 @@ int ferry_import_begin(struct ferry_import_tx *tx, struct ferry_stateops *ops,
 	int ret;
 
 	memset(tx, 0, sizeof(*tx));
-	if (ops->import_open)
-		return fail(err, errlen, -EBUSY, "another import is being installed");
+	ret = check_open(ops, err, errlen);
+	if (ret)
+		return ret;
 	tx->ops = ops;
 	tx->o = *o;
 	if (bpf_map_lookup_elem(ops->m.config, &zero, &tx->cfg))
