@@ -155,7 +155,6 @@ int ferry_import(struct ferry_stateops *ops, struct ferry_flow_key *keys,
 struct ferry_import_tx {
 	struct ferry_stateops *ops;
 	struct ferry_import_opts o;
-	struct ferry_config cfg;
 	__u32 gen;		/* the batch number of its flows */
 	__u64 entries;		/* the table's, at begin */
 	__u64 n;		/* flows added */

@@ -247,8 +247,9 @@ static int stale_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
 
 /*
  * The import marked pending and not committed died on the way (its owner
- * is gone: check_open): find what it left (a walk, only then) and, unless dry_run, remove
- * it with its bindings and index keys. *left gets their number.
+ * is gone: check_open): find what it left (a walk, only then) and, unless
+ * dry_run, remove it with its bindings and index keys. *left gets their
+ * number.
  */
 static int clear_stale(struct ferry_stateops *ops, const struct ferry_config *cfg,
 		       int dry_run, __u64 *left)
@@ -341,6 +342,7 @@ int ferry_import_begin(struct ferry_import_tx *tx, struct ferry_stateops *ops,
 		       const struct ferry_import_opts *o, char *err, size_t errlen)
 {
 	int dry_run = o->flags & FERRY_IMPORT_DRY_RUN;
+	struct ferry_config cfg;
 	__u64 stale = 0;
 	__u32 zero = 0;
 	int ret;
@@ -351,15 +353,15 @@ int ferry_import_begin(struct ferry_import_tx *tx, struct ferry_stateops *ops,
 		return ret;
 	tx->ops = ops;
 	tx->o = *o;
-	if (bpf_map_lookup_elem(ops->m.config, &zero, &tx->cfg))
+	if (bpf_map_lookup_elem(ops->m.config, &zero, &cfg))
 		return fail(err, errlen, -errno, "reading the config map: %s",
 			    strerror(errno));
-	ret = clear_stale(ops, &tx->cfg, dry_run, &stale) ?:
+	ret = clear_stale(ops, &cfg, dry_run, &stale) ?:
 	      ferry_st_count(ops, &tx->entries);
 	if (ret)
 		return fail(err, errlen, ret, "reading the table: %s", strerror(-ret));
 	tx->entries -= stale < tx->entries ? stale : tx->entries;
-	tx->gen = tx->cfg.import_gen + 1;
+	tx->gen = cfg.import_gen + 1;
 	if (dry_run)
 		return 0;
 	ret = set_pending(ops, tx->gen);

@@ -228,17 +228,6 @@ int ferry_sc_decode_buf(const void *buf, size_t len,
 			const struct ferry_sc_limits *lim, __u64 now_ns,
 			char *err, size_t errlen);
 
-/*
- * Bundles back to back in buf[0..len) (a migration's payload: at least one,
- * nothing after the last), each checked as by ferry_sc_decode against lim;
- * ops->header is called for each. Errors name the bundle: "bundle 2 chunk
- * 0: ...".
- */
-int ferry_sc_decode_buf_seq(const void *buf, size_t len,
-			    const struct ferry_sc_dec_ops *ops,
-			    const struct ferry_sc_limits *lim, __u64 now_ns,
-			    char *err, size_t errlen);
-
 /* Caller-provided room for a whole bundle's flows. */
 struct ferry_sc_array {
 	struct ferry_flow_key *keys;
@@ -257,8 +246,12 @@ int ferry_sc_decode_into(ferry_sc_read_fn read, void *rctx,
 			 const struct ferry_sc_limits *lim, __u64 now_ns,
 			 struct ferry_sc_array *a, char *err, size_t errlen);
 
-/* The same for the bundles back to back in buf[0..len): a->n is the flows
- * of all of them, if every one is valid. */
+/*
+ * The same for bundles back to back in buf[0..len) (a migration's payload:
+ * at least one, nothing after the last), each checked as by
+ * ferry_sc_decode against lim: a->n is the flows of all of them, if every
+ * one is valid. Errors name the bundle: "bundle 2 chunk 0: ...".
+ */
 int ferry_sc_decode_seq_into(const void *buf, size_t len,
 			     const struct ferry_sc_limits *lim, __u64 now_ns,
 			     struct ferry_sc_array *a, char *err, size_t errlen);

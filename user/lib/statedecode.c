@@ -999,16 +999,6 @@ int ferry_sc_decode_buf(const void *buf, size_t len,
 	return decode_in(&in, ops, lim, now_ns, false, 0, err, errlen);
 }
 
-int ferry_sc_decode_buf_seq(const void *buf, size_t len,
-			    const struct ferry_sc_dec_ops *ops,
-			    const struct ferry_sc_limits *lim, __u64 now_ns,
-			    char *err, size_t errlen)
-{
-	struct sc_in in = { .p = buf, .end = (const __u8 *)buf + len };
-
-	return decode_in(&in, ops, lim, now_ns, true, 0, err, errlen);
-}
-
 /* ---- Decoding into an array ---- */
 
 struct into_ctx {
