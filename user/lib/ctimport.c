@@ -7,7 +7,6 @@
  * by one update of the config map, or removed again.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <bpf/bpf.h>
 #include "cthandover.h"
 #include "ctiter.h"
+#include "errmsg.h"
 #include "flowfmt.h"
 #include "natconfig.h"
 #include "policy.h"
@@ -32,16 +32,6 @@ static const char *const import_reason_names[FERRY_IMPORT_REASON_MAX] = {
 const char *ferry_import_reason_name(unsigned int reason)
 {
 	return reason < FERRY_IMPORT_REASON_MAX ? import_reason_names[reason] : "?";
-}
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
 }
 
 /* The first packet of flow (k, f) as the rules would have seen it. */
@@ -321,13 +311,13 @@ static int check_open(struct ferry_stateops *ops, char *err, size_t errlen)
 	__u32 zero = 0;
 
 	if (ops->import_open)
-		return fail(err, errlen, -EBUSY, "another import is being installed");
+		return ferry_errf(err, errlen, -EBUSY, "another import is being installed");
 	if (bpf_map_lookup_elem(ops->m.import, &zero, &st))
-		return fail(err, errlen, -errno, "reading the import map: %s",
-			    strerror(errno));
+		return ferry_errf(err, errlen, -errno, "reading the import map: %s",
+				  strerror(errno));
 	if (st.pending_gen && owner_alive(st.owner))
-		return fail(err, errlen, -EBUSY, "process %u is installing an import "
-			    "(a migration being received?): try again later", st.owner);
+		return ferry_errf(err, errlen, -EBUSY, "process %u is installing an import "
+				  "(a migration being received?): try again later", st.owner);
 	return 0;
 }
 
@@ -354,19 +344,19 @@ int ferry_import_begin(struct ferry_import_tx *tx, struct ferry_stateops *ops,
 	tx->ops = ops;
 	tx->o = *o;
 	if (bpf_map_lookup_elem(ops->m.config, &zero, &cfg))
-		return fail(err, errlen, -errno, "reading the config map: %s",
-			    strerror(errno));
+		return ferry_errf(err, errlen, -errno, "reading the config map: %s",
+				  strerror(errno));
 	ret = clear_stale(ops, &cfg, dry_run, &stale) ?:
 	      ferry_st_count(ops, &tx->entries);
 	if (ret)
-		return fail(err, errlen, ret, "reading the table: %s", strerror(-ret));
+		return ferry_errf(err, errlen, ret, "reading the table: %s", strerror(-ret));
 	tx->entries -= stale < tx->entries ? stale : tx->entries;
 	tx->gen = cfg.import_gen + 1;
 	if (dry_run)
 		return 0;
 	ret = set_pending(ops, tx->gen);
 	if (ret)
-		return fail(err, errlen, ret, "marking the import: %s", strerror(-ret));
+		return ferry_errf(err, errlen, ret, "marking the import: %s", strerror(-ret));
 	ops->import_open = true;
 	tx->open = true;
 	return 0;
@@ -420,27 +410,27 @@ int ferry_import_add(struct ferry_import_tx *tx, struct ferry_flow_key *keys,
 	int ret;
 
 	if (!tx->open && !(tx->o.flags & FERRY_IMPORT_DRY_RUN))
-		return fail(err, errlen, -EINVAL, "the import is not open");
+		return ferry_errf(err, errlen, -EINVAL, "the import is not open");
 	ret = grow_inserted(tx, n);
 	if (ret)
-		return fail(err, errlen, ret, "out of memory");
+		return ferry_errf(err, errlen, ret, "out of memory");
 	tx->rep.offered += n;
 	memset(verdict, 0, n);
 	check_flows(tx->o.nat, keys, flows, n, ferry_now_ns(), tx->o.rules,
 		    tx->o.nrules, verdict, &tx->rep);
 	accepted = tx->rep.count[FERRY_IMPORT_ACCEPTED];
 	if (tx->entries + accepted > ops->ct_max)
-		return fail(err, errlen, -ENOSPC, "%llu flows do not fit: the table "
-			    "holds %llu of %llu (import refused whole)",
-			    (unsigned long long)accepted,
-			    (unsigned long long)tx->entries,
-			    (unsigned long long)ops->ct_max);
+		return ferry_errf(err, errlen, -ENOSPC, "%llu flows do not fit: the table "
+				  "holds %llu of %llu (import refused whole)",
+				  (unsigned long long)accepted,
+				  (unsigned long long)tx->entries,
+				  (unsigned long long)ops->ct_max);
 	if (tx->o.flags & FERRY_IMPORT_DRY_RUN) {
 		ret = run_staged(ops, FERRY_ST_LOOKUP, keys, flows, verdict,
 				 FERRY_IMPORT_ACCEPTED, n, looked_up, &x);
 		tx->n += n;
-		return ret ? fail(err, errlen, ret, "reading the table: %s",
-				  strerror(-ret)) : 0;
+		return ret ? ferry_errf(err, errlen, ret, "reading the table: %s",
+					strerror(-ret)) : 0;
 	}
 	tx->n += n;
 	if (accepted == before)
@@ -452,7 +442,7 @@ int ferry_import_add(struct ferry_import_tx *tx, struct ferry_flow_key *keys,
 			 FERRY_IMPORT_ACCEPTED, n, inserted_one, &x);
 	ops->ctl->flags = 0;
 	if (ret)
-		return fail(err, errlen, ret, "inserting flows: %s", strerror(-ret));
+		return ferry_errf(err, errlen, ret, "inserting flows: %s", strerror(-ret));
 	return 0;
 }
 
@@ -474,7 +464,7 @@ int ferry_import_commit(struct ferry_import_tx *tx, char *err, size_t errlen)
 	__u32 zero = 0;
 
 	if (!tx->open)
-		return fail(err, errlen, -EINVAL, "the import is not open");
+		return ferry_errf(err, errlen, -EINVAL, "the import is not open");
 	if (!tx->rep.count[FERRY_IMPORT_ACCEPTED]) {	/* nothing to show */
 		tx_close(tx);
 		return 0;
@@ -482,12 +472,12 @@ int ferry_import_commit(struct ferry_import_tx *tx, char *err, size_t errlen)
 	/* One update makes the whole batch visible (the entry read again, so
 	 * that flags set meanwhile are kept). */
 	if (bpf_map_lookup_elem(tx->ops->m.config, &zero, &cfg))
-		return fail(err, errlen, -errno, "committing the import: %s",
-			    strerror(errno));
+		return ferry_errf(err, errlen, -errno, "committing the import: %s",
+				  strerror(errno));
 	cfg.import_gen = tx->gen;
 	if (bpf_map_update_elem(tx->ops->m.config, &zero, &cfg, 0))
-		return fail(err, errlen, -errno, "committing the import: %s",
-			    strerror(errno));
+		return ferry_errf(err, errlen, -errno, "committing the import: %s",
+				  strerror(errno));
 	tx_close(tx);
 	return 0;
 }
@@ -512,14 +502,14 @@ int ferry_import(struct ferry_stateops *ops, struct ferry_flow_key *keys,
 	memset(rep, 0, sizeof(*rep));
 	rep->offered = n;
 	if ((o->flags & FERRY_IMPORT_INDEX_LATER) && !verdict)
-		return fail(err, errlen, -EINVAL, "a later index needs the verdicts");
+		return ferry_errf(err, errlen, -EINVAL, "a later index needs the verdicts");
 	ret = ferry_import_begin(&tx, ops, o, err, errlen);
 	if (ret)
 		return ret;
 	if (!verdict)
 		verdict = malloc(n ? n : 1);
 	ret = verdict ? ferry_import_add(&tx, keys, flows, n, verdict, err, errlen) :
-			fail(err, errlen, -ENOMEM, "out of memory");
+			ferry_errf(err, errlen, -ENOMEM, "out of memory");
 	*rep = tx.rep;
 	rep->offered = n;
 	if (!ret && tx.open)

@@ -2,7 +2,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,18 +10,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "ctlsock.h"
+#include "errmsg.h"
 
 static const char magic[4] = { 'F', 'C', 'T', 'L' };
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 int ferry_ctl_default_path(const char *instance, char *buf, size_t len)
 {
@@ -92,11 +82,11 @@ static int read_reply(int fd, int *status, char *err, size_t errlen)
 		n = recv(fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return fail(err, errlen, -errno, "reading the agent's answer: %s",
-			    strerror(errno));
+		return ferry_errf(err, errlen, -errno, "reading the agent's answer: %s",
+				  strerror(errno));
 	if (n < (ssize_t)sizeof(st))
-		return fail(err, errlen, -EPROTO,
-			    "the agent closed the connection without an answer");
+		return ferry_errf(err, errlen, -EPROTO,
+				  "the agent closed the connection without an answer");
 	memcpy(&st, buf, sizeof(st));
 	*status = (int)le32toh((uint32_t)st);
 	buf[n] = '\0';
@@ -117,21 +107,21 @@ int ferry_ctl_call(const char *path, int argc, char **argv, int *status,
 
 	ret = make_addr(path, &sa);
 	if (ret)
-		return fail(err, errlen, ret, "%s: socket path too long", path);
+		return ferry_errf(err, errlen, ret, "%s: socket path too long", path);
 	ret = encode_request(buf, argc, argv, &len);
 	if (ret)
-		return fail(err, errlen, ret, "too many or too long arguments");
+		return ferry_errf(err, errlen, ret, "too many or too long arguments");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "socket: %s", strerror(errno));
+		return ferry_errf(err, errlen, -errno, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
-		fail(err, errlen, ret, "%s: %s", path, strerror(errno));
+		ferry_errf(err, errlen, ret, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	ret = send_request(fd, buf, len);
 	if (ret) {
-		fail(err, errlen, ret, "sending to the agent: %s", strerror(-ret));
+		ferry_errf(err, errlen, ret, "sending to the agent: %s", strerror(-ret));
 		goto out;
 	}
 	ret = read_reply(fd, status, err, errlen);
@@ -165,31 +155,31 @@ int ferry_ctl_listen(const char *path, char *err, size_t errlen)
 	int fd, ret;
 
 	if (make_addr(path, &sa))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: socket path too long",
-			    path);
+		return ferry_errf(err, errlen, -ENAMETOOLONG, "%s: socket path too long",
+				  path);
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0700) && errno != EEXIST)
-			return fail(err, errlen, -errno, "cannot create %s: %s",
-				    dir, strerror(errno));
+			return ferry_errf(err, errlen, -errno, "cannot create %s: %s",
+					  dir, strerror(errno));
 	}
 	if (!lstat(path, &st)) {
 		if (!S_ISSOCK(st.st_mode))
-			return fail(err, errlen, -EEXIST,
-				    "%s exists and is not a socket", path);
+			return ferry_errf(err, errlen, -EEXIST,
+					  "%s exists and is not a socket", path);
 		ret = probe_stale(&sa);
 		if (ret == -EADDRINUSE)
-			return fail(err, errlen, ret,
-				    "%s: another agent serves this socket", path);
+			return ferry_errf(err, errlen, ret,
+					  "%s: another agent serves this socket", path);
 		if (ret)
-			return fail(err, errlen, ret, "%s: %s", path, strerror(-ret));
+			return ferry_errf(err, errlen, ret, "%s: %s", path, strerror(-ret));
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "socket: %s", strerror(errno));
+		return ferry_errf(err, errlen, -errno, "socket: %s", strerror(errno));
 	/* Created 0600: nobody else may connect, not even for a moment. */
 	old = umask(0177);
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
@@ -198,8 +188,8 @@ int ferry_ctl_listen(const char *path, char *err, size_t errlen)
 		ret = -errno;
 	if (ret) {
 		close(fd);
-		return fail(err, errlen, ret, "cannot listen at %s: %s", path,
-			    strerror(-ret));
+		return ferry_errf(err, errlen, ret, "cannot listen at %s: %s", path,
+				  strerror(-ret));
 	}
 	return fd;
 }
@@ -212,24 +202,24 @@ int ferry_ctl_parse(struct ferry_ctl_req *req, size_t len, char *err,
 
 	req->argc = 0;
 	if (len < pos || memcmp(req->buf, magic, sizeof(magic)))
-		return fail(err, errlen, -EINVAL, "not a control request");
+		return ferry_errf(err, errlen, -EINVAL, "not a control request");
 	if (req->buf[sizeof(magic)] != FERRY_CTL_VERSION)
-		return fail(err, errlen, -EINVAL,
-			    "control request version %u, this agent speaks %u",
-			    (unsigned char)req->buf[sizeof(magic)],
-			    FERRY_CTL_VERSION);
+		return ferry_errf(err, errlen, -EINVAL,
+				  "control request version %u, this agent speaks %u",
+				  (unsigned char)req->buf[sizeof(magic)],
+				  FERRY_CTL_VERSION);
 	if (len == pos)
-		return fail(err, errlen, -EINVAL, "control request without a command");
+		return ferry_errf(err, errlen, -EINVAL, "control request without a command");
 	while (pos < len) {
 		nul = memchr(req->buf + pos, '\0', len - pos);
 		if (!nul)
-			return fail(err, errlen, -EINVAL,
-				    "control request: argument %d is not terminated",
-				    req->argc + 1);
+			return ferry_errf(err, errlen, -EINVAL,
+					  "control request: argument %d is not terminated",
+					  req->argc + 1);
 		if (req->argc == FERRY_CTL_ARGS_MAX)
-			return fail(err, errlen, -EINVAL,
-				    "control request: more than %d arguments",
-				    FERRY_CTL_ARGS_MAX);
+			return ferry_errf(err, errlen, -EINVAL,
+					  "control request: more than %d arguments",
+					  FERRY_CTL_ARGS_MAX);
 		req->argv[req->argc++] = req->buf + pos;
 		pos = nul - req->buf + 1;
 	}
@@ -279,32 +269,32 @@ int ferry_ctl_recv(int conn, uid_t owner_uid, struct ferry_ctl_req *req,
 
 	req->fds[0] = req->fds[1] = req->fds[2] = -1;
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
-		return fail(err, errlen, -errno, "peer credentials: %s",
-			    strerror(errno));
+		return ferry_errf(err, errlen, -errno, "peer credentials: %s",
+				  strerror(errno));
 	req->uid = cred.uid;
 	req->pid = cred.pid;
 	n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
 	if (n < 0)
-		return fail(err, errlen, -errno, "receiving a request: %s",
-			    strerror(errno));
+		return ferry_errf(err, errlen, -errno, "receiving a request: %s",
+				  strerror(errno));
 	ret = take_fds(&msg, req->fds);
 	if (n == 0) {
 		ferry_ctl_req_close(req);
-		return fail(err, errlen, -ENODATA, "the client left without a request");
+		return ferry_errf(err, errlen, -ENODATA, "the client left without a request");
 	}
 	if (cred.uid != 0 && cred.uid != owner_uid) {
 		ferry_ctl_req_close(req);
-		return fail(err, errlen, -EPERM, "uid %u may not use this agent",
-			    (unsigned int)cred.uid);
+		return ferry_errf(err, errlen, -EPERM, "uid %u may not use this agent",
+				  (unsigned int)cred.uid);
 	}
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		ferry_ctl_req_close(req);
-		return fail(err, errlen, -EINVAL, "control request too long");
+		return ferry_errf(err, errlen, -EINVAL, "control request too long");
 	}
 	if (ret) {
 		ferry_ctl_req_close(req);
-		return fail(err, errlen, ret,
-			    "control request without stdin, stdout and stderr");
+		return ferry_errf(err, errlen, ret,
+				  "control request without stdin, stdout and stderr");
 	}
 	ret = ferry_ctl_parse(req, n, err, errlen);
 	if (ret)

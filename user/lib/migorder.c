@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The migration order; see migorder.h and docs/migration.md. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
 #include "envelope.h"
+#include "errmsg.h"
 #include "migorder.h"
 #include "mpk.h"
 
@@ -55,21 +55,6 @@ static const char *const reason_names[FERRY_MIG_REASON_MAX + 1] = {
 const char *ferry_mig_reason_name(unsigned int reason)
 {
 	return reason <= FERRY_MIG_REASON_MAX ? reason_names[reason] : "?";
-}
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
 }
 
 void ferry_mig_id_random(__u8 id[FERRY_MIG_ID_LEN])
@@ -124,14 +109,14 @@ static int check_addr(__u8 family, const __u8 *a, unsigned int i, char *err,
 		      size_t errlen)
 {
 	if (family != FERRY_AF_INET && family != FERRY_AF_INET6)
-		return fail(err, errlen, -EBADMSG, "addresses: address %u has family "
-			    "%u (2 or 10)", i, family);
+		return ferry_errf(err, errlen, -EBADMSG, "addresses: address %u has family "
+				  "%u (2 or 10)", i, family);
 	if (family == FERRY_AF_INET && !zero(a + 4, 12))
-		return fail(err, errlen, -EBADMSG, "addresses: IPv4 address %u has "
-			    "non-zero bytes after the fourth", i);
+		return ferry_errf(err, errlen, -EBADMSG, "addresses: IPv4 address %u has "
+				  "non-zero bytes after the fourth", i);
 	if (zero(a, 16))
-		return fail(err, errlen, -EBADMSG, "addresses: address %u is "
-			    "unspecified (all zero)", i);
+		return ferry_errf(err, errlen, -EBADMSG, "addresses: address %u is "
+				  "unspecified (all zero)", i);
 	return 0;
 }
 
@@ -142,33 +127,33 @@ static int check_order(const struct ferry_mig_order *o, char *err, size_t errlen
 	int ret;
 
 	if (o->vm.zone == FERRY_ZONE_ANY)
-		return fail(err, errlen, -EBADMSG, "zone: %u is not a zone", o->vm.zone);
+		return ferry_errf(err, errlen, -EBADMSG, "zone: %u is not a zone", o->vm.zone);
 	if (!o->vm.n_addrs || o->vm.n_addrs > FERRY_MIG_MAX_ADDRS)
-		return fail(err, errlen, -EBADMSG, "addresses: %u addresses (1..%u)",
-			    o->vm.n_addrs, FERRY_MIG_MAX_ADDRS);
+		return ferry_errf(err, errlen, -EBADMSG, "addresses: %u addresses (1..%u)",
+				  o->vm.n_addrs, FERRY_MIG_MAX_ADDRS);
 	for (i = 0; i < o->vm.n_addrs; i++) {
 		ret = check_addr(o->vm.family[i], o->vm.addr[i], i, err, errlen);
 		if (ret)
 			return ret;
 	}
 	if (!o->src_host)
-		return fail(err, errlen, -EBADMSG, "source_host: 0 is the SOM, not a host");
+		return ferry_errf(err, errlen, -EBADMSG, "source_host: 0 is the SOM, not a host");
 	if (!o->dst_host)
-		return fail(err, errlen, -EBADMSG, "destination_host: 0 is the SOM, "
-			    "not a host");
+		return ferry_errf(err, errlen, -EBADMSG, "destination_host: 0 is the SOM, "
+				  "not a host");
 	if (o->src_host == o->dst_host)
-		return fail(err, errlen, -EBADMSG, "destination_host: %u is also the "
-			    "source", o->dst_host);
+		return ferry_errf(err, errlen, -EBADMSG, "destination_host: %u is also the "
+				  "source", o->dst_host);
 	if (o->expires_s <= o->issued_s)
-		return fail(err, errlen, -EBADMSG, "expires_s: %llu is not after "
-			    "issued_s %llu", (unsigned long long)o->expires_s,
-			    (unsigned long long)o->issued_s);
+		return ferry_errf(err, errlen, -EBADMSG, "expires_s: %llu is not after "
+				  "issued_s %llu", (unsigned long long)o->expires_s,
+				  (unsigned long long)o->issued_s);
 	if (!o->max_flows || o->max_flows > FERRY_MIG_MAX_FLOWS)
-		return fail(err, errlen, -EBADMSG, "max_flows: %llu (1..%llu)",
-			    (unsigned long long)o->max_flows, FERRY_MIG_MAX_FLOWS);
+		return ferry_errf(err, errlen, -EBADMSG, "max_flows: %llu (1..%llu)",
+				  (unsigned long long)o->max_flows, FERRY_MIG_MAX_FLOWS);
 	if (!o->max_bytes || o->max_bytes > FERRY_MIG_MAX_BYTES)
-		return fail(err, errlen, -EBADMSG, "max_bytes: %llu (1..%llu)",
-			    (unsigned long long)o->max_bytes, FERRY_MIG_MAX_BYTES);
+		return ferry_errf(err, errlen, -EBADMSG, "max_bytes: %llu (1..%llu)",
+				  (unsigned long long)o->max_bytes, FERRY_MIG_MAX_BYTES);
 	return 0;
 }
 
@@ -225,13 +210,13 @@ int ferry_mig_order_decode(const __u8 *buf, size_t len, struct ferry_mig_order *
 
 	memset(o, 0, sizeof(*o));
 	if (ferry_mpk_decode(buf, len, order_fields, O_NFIELDS, v, why, sizeof(why)))
-		return fail(err, errlen, -EBADMSG, "order: %s", why);
+		return ferry_errf(err, errlen, -EBADMSG, "order: %s", why);
 	if (v[O_ADDRS].len % FERRY_MIG_ADDR_WIRE)
-		return fail(err, errlen, -EBADMSG, "order: addresses: %u bytes, not a "
-			    "multiple of %u", v[O_ADDRS].len, FERRY_MIG_ADDR_WIRE);
+		return ferry_errf(err, errlen, -EBADMSG, "order: addresses: %u bytes, not a "
+				  "multiple of %u", v[O_ADDRS].len, FERRY_MIG_ADDR_WIRE);
 	if (v[O_MAC].len != 0 && v[O_MAC].len != 6)
-		return fail(err, errlen, -EBADMSG, "order: mac: %u bytes (0 or 6)",
-			    v[O_MAC].len);
+		return ferry_errf(err, errlen, -EBADMSG, "order: mac: %u bytes (0 or 6)",
+				  v[O_MAC].len);
 	memcpy(o->id, v[O_ID].bin, FERRY_MIG_ID_LEN);
 	o->vm.zone = v[O_ZONE].u;
 	o->vm.n_addrs = v[O_ADDRS].len / FERRY_MIG_ADDR_WIRE;
@@ -251,7 +236,7 @@ int ferry_mig_order_decode(const __u8 *buf, size_t len, struct ferry_mig_order *
 	o->max_bytes = v[O_MAX_BYTES].u;
 	ret = check_order(o, why, sizeof(why));
 	if (ret)
-		return fail(err, errlen, ret, "order: %s", why);
+		return ferry_errf(err, errlen, ret, "order: %s", why);
 	return 0;
 }
 
@@ -286,18 +271,18 @@ int ferry_mig_order_open(const __u8 *buf, size_t len, const __u8 som_pk[FERRY_WI
 	if (ret == -EACCES)
 		*reason = FERRY_MIG_BAD_SIGNATURE;
 	if (ret)
-		return fail(err, errlen, ret, "order: %s", why);
+		return ferry_errf(err, errlen, ret, "order: %s", why);
 	if (e.type != FERRY_MSG_MIG_ORDER || e.origin != 0 || e.seq != 0)
-		return fail(err, errlen, -EBADMSG, "order: envelope of type %u, origin "
-			    "%u, seq %llu (an order is type %u, origin 0, seq 0)",
-			    e.type, e.origin, (unsigned long long)e.seq,
-			    FERRY_MSG_MIG_ORDER);
+		return ferry_errf(err, errlen, -EBADMSG, "order: envelope of type %u, origin "
+				  "%u, seq %llu (an order is type %u, origin 0, seq 0)",
+				  e.type, e.origin, (unsigned long long)e.seq,
+				  FERRY_MSG_MIG_ORDER);
 	ret = ferry_mig_order_decode(e.body, e.body_len, o, err, errlen);
 	if (ret)
 		return ret;
 	if (e.migration_id != ferry_mig_id64(o->id))
-		return fail(err, errlen, -EBADMSG, "order: envelope migration_id %016llx "
-			    "is not the body's", (unsigned long long)e.migration_id);
+		return ferry_errf(err, errlen, -EBADMSG, "order: envelope migration_id %016llx "
+				  "is not the body's", (unsigned long long)e.migration_id);
 	*reason = FERRY_MIG_OK;
 	return 0;
 }
