@@ -5,9 +5,11 @@
  * `ferryctl export | ferryctl import`), exporting one VM's 10k flows from
  * a table of 1M (through the per-VM index, and by a table walk for
  * comparison), the sweep of 1M entries (none expired; all expired), and
- * the peak RSS of a process exporting 1M flows as ferryctl does (spooled
- * to an unlinked file) and collected in memory (as a VM's export is). Flows are written into the
- * table with batch updates; the bundle goes to a byte counter or a buffer.
+ * the peak RSS of a process exporting 1M flows. Exports and imports go
+ * the way of ferryctl's (bundles written as the table is read; each
+ * bundle installed invisibly as it is read, all committed at the end).
+ * Flows are written into the table with batch updates; the bundles go to
+ * a byte counter, a buffer or a pipe.
  * Usage: bench_handover [max flows, default 1000000]
  */
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include "ferry/layout.h"
 #include "ferry_fw.skel.h"
 #include "ctconfig.h"
+#include "bundleio.h"
 #include "cthandover.h"
 #include "ctiter.h"
 #include "numparse.h"
@@ -172,61 +175,40 @@ static ssize_t buf_read(void *ctx, void *p, size_t len)
 	return len;
 }
 
-/* Select and encode: the time of the whole export; *flows its size. */
+/* As `ferryctl export`: the selection as bundles, written as it is read.
+ * The time of the whole export; *flows its size. */
 static __u64 export(struct dp *d, const struct ferry_export_sel *sel,
 		    ferry_sc_write_fn w, void *ctx, __u64 *flows)
 {
 	struct ferry_sc_enc_opts o = { .host = "bench", .write = w, .ctx = ctx };
 	char err[FERRY_SC_ERR_MAX];
-	struct ferry_flow_key *keys;
-	struct ferry_flow *fl;
-	struct ferry_sc_enc *e;
-	__u64 t = ferry_now_ns(), now = t, n, i;
-	int ret;
+	__u64 t = ferry_now_ns();
 
-	ret = ferry_export_collect(&d->ops, sel, now, &keys, &fl, &n);
-	if (ret)
-		die("export", ret);
-	o.flow_count = n;
-	e = ferry_sc_enc_new(&o, err, sizeof(err));
-	if (!e)
+	if (ferry_export_bundles(&d->ops, sel, t, &o, 0, flows, err, sizeof(err)))
 		die(err, EINVAL);
-	for (i = 0; i < n; i++)
-		if (ferry_sc_enc_add_entry(e, &keys[i], &fl[i], now))
-			die(ferry_sc_enc_error(e), EINVAL);
-	if (ferry_sc_enc_finish(e))
-		die(ferry_sc_enc_error(e), EINVAL);
-	ferry_sc_enc_free(e);
-	free(keys);
-	free(fl);
-	*flows = n;
 	return ferry_now_ns() - t;
 }
 
-/* Decode the bundle read by rd from rctx and import it into d: the time
- * taken. */
+/* As `ferryctl import`: the bundles read by rd from rctx, each installed
+ * as it comes, all committed at the end. The time taken. */
 static __u64 import_from(struct dp *d, ferry_sc_read_fn rd, void *rctx, __u64 expect)
 {
 	struct ferry_rule allow = { .id = 1, .zone = FERRY_ZONE_ANY,
 				    .action = FERRY_ACT_ALLOW };
 	struct ferry_import_opts o = { .rules = &allow, .nrules = 1 };
-	struct ferry_sc_array a = { .cap = expect };
+	struct ferry_sc_array a = { .cap = d->ops.ct_max };
 	struct ferry_import_report rep;
 	char err[512];
 	__u64 t = ferry_now_ns();
 	int ret;
 
 	allow.sport_hi = allow.dport_hi = 65535;
-	a.keys = calloc(expect, sizeof(*a.keys));
-	a.flows = calloc(expect, sizeof(*a.flows));
+	a.keys = calloc(a.cap, sizeof(*a.keys));
+	a.flows = calloc(a.cap, sizeof(*a.flows));
 	if (!a.keys || !a.flows)
 		die("import", ENOMEM);
-	ret = ferry_sc_decode_into(rd, rctx, NULL, ferry_now_ns(), &a, err,
+	ret = ferry_import_bundles(&d->ops, rd, rctx, NULL, &a, &o, &rep, err,
 				   sizeof(err));
-	if (ret)
-		die(err, ret);
-	ret = ferry_import(&d->ops, a.keys, a.flows, a.n, &o,
-			   &rep, err, sizeof(err));
 	if (ret)
 		die(err, ret);
 	t = ferry_now_ns() - t;
@@ -284,6 +266,7 @@ static __u64 export_import_piped(struct dp *src, struct dp *dst, __u64 n)
 
 	if (pipe(p))
 		die("pipe", errno);
+	ferry_bundle_pipe_grow(p[1]);
 	t = ferry_now_ns();
 	pid = fork();
 	if (pid < 0)
@@ -399,38 +382,8 @@ static void bench_sweep(__u64 n)
 	dp_close(&d);
 }
 
-/* An export as ferryctl does it: spooled, then encoded 256 at a time. */
-static void export_spooled(struct dp *d)
-{
-	struct ferry_export_sel all = { .all_zones = 1 };
-	struct ferry_sc_enc_opts o = { .host = "bench", .write = count_write };
-	struct ferry_flow_key keys[256];
-	struct ferry_flow fl[256];
-	char err[FERRY_SC_ERR_MAX];
-	struct ferry_sc_enc *e;
-	__u64 now = ferry_now_ns(), n, bytes = 0;
-	ssize_t got, i;
-	int fd;
-
-	if (ferry_export_spool(&d->ops, &all, now, "/tmp", &fd, &n))
-		die("spool", errno);
-	o.flow_count = n;
-	o.ctx = &bytes;
-	e = ferry_sc_enc_new(&o, err, sizeof(err));
-	if (!e)
-		die(err, EINVAL);
-	while ((got = ferry_export_spool_read(fd, keys, fl, 256)) > 0)
-		for (i = 0; i < got; i++)
-			if (ferry_sc_enc_add_entry(e, &keys[i], &fl[i], now))
-				die(ferry_sc_enc_error(e), EINVAL);
-	if (got < 0 || ferry_sc_enc_finish(e))
-		die("spool encode", EIO);
-	ferry_sc_enc_free(e);
-	close(fd);
-}
-
-/* Peak RSS of a child that exports (1: in memory, 2: spooled) or not. */
-static long child_rss_kb(struct dp *d, int how)
+/* Peak RSS of a child that exports (as ferryctl) or not. */
+static long child_rss_kb(struct dp *d, int exports)
 {
 	struct ferry_export_sel all = { .all_zones = 1 };
 	struct rusage ru;
@@ -439,10 +392,8 @@ static long child_rss_kb(struct dp *d, int how)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (how == 1)
+		if (exports)
 			export(d, &all, count_write, &bytes, &got);
-		else if (how == 2)
-			export_spooled(d);
 		_exit(0);
 	}
 	if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || status)
@@ -458,10 +409,8 @@ static void bench_rss(__u64 n)
 	dp_open(&d, n);
 	fill(&d, n, 0, 3600000);
 	base = child_rss_kb(&d, 0);
-	peak = child_rss_kb(&d, 2);
-	printf("bench: export_1m_rss_mb %.1f MB\n", (peak - base) / 1024.0);
 	peak = child_rss_kb(&d, 1);
-	printf("bench: export_1m_in_memory_rss_mb %.1f MB\n", (peak - base) / 1024.0);
+	printf("bench: export_1m_rss_mb %.1f MB\n", (peak - base) / 1024.0);
 	dp_close(&d);
 }
 

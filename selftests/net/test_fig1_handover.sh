@@ -91,7 +91,7 @@ fwctl "$FW1" export --vm 0:198.18.10.1 > "$tmp/two" || fail "export --vm"
 fwctl "$FW1" export --vm 0:2001:db8:10::1 > "$tmp/one" || fail "export --vm"
 out=$(fwctl "$FW2" import < "$tmp/three" 2>&1)
 check "a bundle of 3 flows for a table of 2 is refused whole ($out)" \
-	[ -n "$(echo "$out" | grep 'nothing imported: header: 3 flows, room for 2')" ]
+	[ -n "$(echo "$out" | grep 'nothing imported: bundle 0 header: 3 flows, room for 2')" ]
 check "the refused import left FW2's table empty" \
 	[ "$(fwctl "$FW2" ct list --json | jq 'length')" -eq 0 ]
 out=$(fwctl "$FW2" import < "$tmp/one")

@@ -303,50 +303,6 @@ static void test_stream_decode(void **state)
 	}
 }
 
-static ssize_t buf_read(void *ctx, void *buf, size_t len)
-{
-	return slow_read(ctx, buf, len);
-}
-
-static void test_decode_into(void **state)
-{
-	static struct ferry_flow_key keys[100];
-	static struct ferry_flow flows[100];
-	static struct ferry_sc_flow r[100];
-	struct ferry_sc_array a = { .keys = keys, .flows = flows, .cap = 100 };
-	char err[FERRY_SC_ERR_MAX] = "";
-	struct slow_reader s;
-	struct obuf o;
-	int ret;
-
-	make_mixed(r, 100);
-	encode(r, 100, 9, 1, &o);
-	s = (struct slow_reader){ .p = o.data, .left = o.len };
-	ret = ferry_sc_decode_into(buf_read, &s, NULL, NOW_NS, &a, err, sizeof(err));
-	if (ret)
-		fail_msg("decode: %d %s", ret, err);
-	assert_int_equal(a.n, 100);
-	assert_string_equal(a.hdr.host, "host-a.example");
-
-	/* no room: refused at the header, before any entry */
-	a.cap = 99;
-	s = (struct slow_reader){ .p = o.data, .left = o.len };
-	ret = ferry_sc_decode_into(buf_read, &s, NULL, NOW_NS, &a, err, sizeof(err));
-	assert_int_equal(ret, -ENOSPC);
-	assert_string_equal(err, "header: 100 flows, room for 99");
-	assert_int_equal(a.n, 0);
-
-	/* an error in the last chunk leaves nothing */
-	a.cap = 100;
-	o.data[o.len - 1] ^= 0xff;
-	s = (struct slow_reader){ .p = o.data, .left = o.len };
-	ret = ferry_sc_decode_into(buf_read, &s, NULL, NOW_NS, &a, err, sizeof(err));
-	assert_true(ret < 0);
-	assert_non_null(strstr(err, "chunk 11"));
-	assert_int_equal(a.n, 0);
-	free(o.data);
-}
-
 static void test_callback_stops(void **state)
 {
 	struct ferry_sc_flow r[10];
@@ -384,6 +340,93 @@ static void to_entry(struct ferry_sc_flow *r, __u64 now, struct ferry_flow_key *
 	if (ferry_sc_flow_check(r, err, sizeof(err)))
 		fail_msg("record invalid: %s", err);
 	ferry_sc_flow_to_entry(r, now, k, f);
+}
+
+/* Each bundle's end, seen by the streamed sequence decoder. */
+static __u64 ends_flows[8];
+static unsigned int n_ends;
+static int stop_at_end = -1;
+
+static int got_end(void *ctx, const struct ferry_sc_header *h)
+{
+	if ((int)n_ends == stop_at_end)
+		return 98;
+	assert_true(n_ends < 8);
+	/* every entry of the bundle came before its end */
+	assert_int_equal(got.n, (n_ends ? ends_flows[n_ends - 1] : 0) + h->flow_count);
+	ends_flows[n_ends++] = got.n;
+	return 0;
+}
+
+static int decode_seq_stream(const void *buf, size_t len, char *err)
+{
+	struct slow_reader s = { .p = buf, .left = len };
+	struct ferry_sc_dec_ops ops = got_ops;
+
+	ops.read = slow_read;
+	ops.ctx = &s;
+	ops.bundle_end = got_end;
+	got.n = 0;
+	got.stop_at = -1;
+	n_ends = 0;
+	return ferry_sc_decode_seq(&ops, NULL, NOW_NS, err, FERRY_SC_ERR_MAX);
+}
+
+/* `ferryctl export | ferryctl import`: bundles back to back through a
+ * stream read a few bytes at a time, each ended once it is whole. */
+static void test_stream_sequence(void **state)
+{
+	static struct ferry_sc_flow r[100];
+	char err[FERRY_SC_ERR_MAX] = "";
+	struct obuf o, b;
+	size_t first;
+	int ret;
+
+	make_mixed(r, 100);
+	encode(r, 60, 7, 0, &o);
+	first = o.len;
+	encode(r + 60, 40, 9, 1, &b);
+	obuf_write(&o, b.data, b.len);
+	free(b.data);
+	encode(r, 0, 9, 0, &b);
+	obuf_write(&o, b.data, b.len);
+	free(b.data);
+
+	ret = decode_seq_stream(o.data, o.len, err);
+	if (ret)
+		fail_msg("decode: %d %s", ret, err);
+	assert_int_equal(n_ends, 3);
+	assert_int_equal(ends_flows[0], 60);
+	assert_int_equal(ends_flows[1], 100);
+	assert_int_equal(ends_flows[2], 100);
+	assert_records(r, 100);
+
+	/* one bundle is a sequence too */
+	assert_int_equal(decode_seq_stream(o.data, first, err), 0);
+	assert_int_equal(n_ends, 1);
+
+	/* cut inside the second: the first was ended, the second never */
+	assert_int_equal(decode_seq_stream(o.data, first + 10, err), -EBADMSG);
+	assert_int_equal(n_ends, 1);
+	assert_non_null(strstr(err, "bundle 1 "));
+	assert_non_null(strstr(err, "truncated"));
+
+	/* bytes after the last that are not a bundle */
+	obuf_write(&o, "\xc1", 1);
+	assert_int_equal(decode_seq_stream(o.data, o.len, err), -EBADMSG);
+	assert_int_equal(n_ends, 3);
+	assert_non_null(strstr(err, "bundle 3 header: header is the never-used byte 0xc1"));
+
+	/* nothing at all is not a sequence */
+	assert_int_equal(decode_seq_stream(o.data, 0, err), -EBADMSG);
+	assert_string_equal(err, "bundle 0 header: truncated");
+
+	/* the end callback's error stops the decoder before the next bundle */
+	stop_at_end = 1;
+	assert_int_equal(decode_seq_stream(o.data, o.len - 1, err), 98);
+	assert_int_equal(got.n, 100);
+	stop_at_end = -1;
+	free(o.data);
 }
 
 /* A migration's payload: bundles back to back, decoded as one sequence. */
@@ -1467,8 +1510,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip_kinds),
 		cmocka_unit_test(test_round_trip_chunks),
 		cmocka_unit_test(test_stream_decode),
-		cmocka_unit_test(test_decode_into),
 		cmocka_unit_test(test_decode_sequence),
+		cmocka_unit_test(test_stream_sequence),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_canonical_key),
 		cmocka_unit_test(test_times),

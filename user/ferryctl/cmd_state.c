@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * ferryctl export / import: flows out of and into the instance's table as
- * a state bundle (docs/state-format.md), for backups and manual moves.
+ * state bundles back to back (docs/state-format.md), for backups and
+ * manual moves.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "ferry/layout.h"
+#include "bundleio.h"
 #include "cthandover.h"
 #include "ctiter.h"
 #include "datapath.h"
@@ -107,34 +109,19 @@ static int export_opts(int argc, char **argv, struct ferry_export_sel *sel,
 	return 0;
 }
 
-/* The spooled flows into the encoder, a few hundred at a time. */
-static int encode_spool(struct ferry_sc_enc *e, int spool, __u64 now)
-{
-	struct ferry_flow_key keys[256];
-	struct ferry_flow flows[256];
-	ssize_t got, i;
-	int ret = 0;
-
-	while (!ret && (got = ferry_export_spool_read(spool, keys, flows, 256)) > 0)
-		for (i = 0; !ret && i < got; i++)
-			ret = ferry_sc_enc_add_entry(e, &keys[i], &flows[i], now);
-	return ret ?: got < 0 ? (int)got : 0;
-}
-
 /*
- * The selection is spooled to an unlinked file first (the header needs the
- * count), so the export's memory does not grow with the table.
+ * Bundles of a few thousand flows each, written as the table is read: the
+ * export's memory does not grow with the table, and an import reading
+ * the pipe installs each bundle while the next is read.
  */
 int cmd_export(int argc, char **argv)
 {
 	struct ferry_export_sel sel = { 0 };
 	struct ferry_stateops ops = { 0 };
 	struct ferry_sc_enc_opts o = { .write = write_stdout };
-	const char *tmp = getenv("TMPDIR") ?: "/tmp";
-	char host[256], err[256] = "";
-	struct ferry_sc_enc *e = NULL;
-	int ret, zlib = 0, spool = -1;
-	__u64 n = 0, now;
+	char host[256], err[FERRY_SC_ERR_MAX] = "";
+	int ret, zlib = 0;
+	__u64 n = 0;
 
 	if (export_opts(argc, argv, &sel, &zlib))
 		return 2;
@@ -144,34 +131,21 @@ int cmd_export(int argc, char **argv)
 			ferryctl_instance);
 		goto out;
 	}
-	now = ferry_now_ns();
-	ret = ferry_export_spool(&ops, &sel, now, tmp, &spool, &n);
-	if (ret) {
-		fprintf(stderr, "ferryctl export: spooling to %s: %s\n", tmp,
-			strerror(-ret));
-		goto out;
-	}
 	if (gethostname(host, sizeof(host)) || !host[0])
 		snprintf(host, sizeof(host), "ferry");
 	o.host = host;
-	o.flow_count = n;
 	o.zlib_level = zlib;
-	e = ferry_sc_enc_new(&o, err, sizeof(err));
-	ret = e ? encode_spool(e, spool, now) : -errno;
-	if (!ret)
-		ret = ferry_sc_enc_finish(e);
+	ferry_bundle_pipe_grow(STDOUT_FILENO);
+	ret = ferry_export_bundles(&ops, &sel, ferry_now_ns(), &o, 0, &n, err,
+				   sizeof(err));
 	if (!ret && fflush(stdout))
 		ret = -EIO;
 	if (ret)
-		fprintf(stderr, "ferryctl export: %s\n",
-			e ? ferry_sc_enc_error(e) : err);
+		fprintf(stderr, "ferryctl export: %s\n", err[0] ? err : strerror(-ret));
 	else
 		fprintf(stderr, "ferryctl export: %llu flows\n", (unsigned long long)n);
 out:
 	ferry_stateops_close(&ops);
-	ferry_sc_enc_free(e);
-	if (spool >= 0)
-		close(spool);
 	return ret ? 1 : 0;
 }
 
@@ -212,7 +186,8 @@ int cmd_import(int argc, char **argv)
 			ferryctl_instance);
 		goto out;
 	}
-	/* The table's size bounds a bundle: more flows could never be installed. */
+	/* The table's size bounds the bundles: more flows could never be
+	 * installed. */
 	a.cap = ops.ct_max;
 	rules = calloc(FERRY_MAX_RULES, sizeof(*rules));
 	ret = rules ? 0 : -ENOMEM;
@@ -227,14 +202,6 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "ferryctl import: %s\n", strerror(-ret));
 		goto out;
 	}
-	/* The whole bundle is validated before anything is written. */
-	ret = ferry_sc_decode_into(read_stdin, NULL, NULL, ferry_now_ns(), &a,
-				   err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "ferryctl import: bundle refused, nothing imported: %s\n",
-			err);
-		goto out;
-	}
 	nat.pools_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_pools");
 	nat.fwds_fd = ferry_dp_map_fd(ferryctl_instance, "ferry_nat_fwds");
 	if (nat.pools_fd < 0 || nat.fwds_fd < 0) {
@@ -247,7 +214,11 @@ int cmd_import(int argc, char **argv)
 	o.nrules = nrules;
 	o.nat = &nat;
 	o.flags = dry_run ? FERRY_IMPORT_DRY_RUN : 0;
-	ret = ferry_import(&ops, a.keys, a.flows, a.n, &o, &rep, err, sizeof(err));
+	ferry_bundle_pipe_grow(STDIN_FILENO);
+	/* Each bundle is validated whole before its flows are written
+	 * (invisibly); the datapath sees all of them or none. */
+	ret = ferry_import_bundles(&ops, read_stdin, NULL, NULL, &a, &o, &rep,
+				   err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "ferryctl import: %s\n", err);
 	else

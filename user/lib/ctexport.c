@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Selecting the flows to export: through the per-VM index, or a walk. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "cthandover.h"
 #include "ctiter.h"
@@ -41,13 +37,10 @@ struct collect_ctx {
 	const struct ferry_export_sel *sel;
 	__u64 now;
 	__u32 committed;
-	/* in memory: */
-	struct ferry_flow_key *keys;
-	struct ferry_flow *flows;
-	__u64 n, cap;
-	/* in batches (buf set): buf_max records at a time to batch(); the
-	 * keys handed over kept in sent, so that a walk after a fallback
-	 * (n_sorted) hands over only the others */
+	__u64 n;		/* flows handed over */
+	/* buf_max records at a time to batch(); the keys handed over kept
+	 * in sent, so that a walk after a fallback (n_sorted) hands over
+	 * only the others */
 	struct ferry_export_rec *buf;
 	__u32 in_buf, buf_max;
 	ferry_export_batch_fn batch;
@@ -111,21 +104,6 @@ static int batch_one(struct collect_ctx *c, const struct ferry_flow_key *k,
 	return ++c->in_buf == c->buf_max ? batch_flush(c) : 0;
 }
 
-static int grow(struct collect_ctx *c, __u64 cap)
-{
-	void *p = realloc(c->keys, cap * sizeof(*c->keys));
-
-	if (!p)
-		return -ENOMEM;
-	c->keys = p;
-	p = realloc(c->flows, cap * sizeof(*c->flows));
-	if (!p)
-		return -ENOMEM;
-	c->flows = p;
-	c->cap = cap;
-	return 0;
-}
-
 /* A live flow (not expired, not of an import still in progress) selected. */
 static bool wanted(const struct collect_ctx *c, const struct ferry_flow_key *k,
 		   const struct ferry_flow *f)
@@ -138,21 +116,8 @@ static int collect_one(const struct ferry_flow_key *k, const struct ferry_flow *
 		       void *data)
 {
 	struct collect_ctx *c = data;
-	int err;
 
-	if (!wanted(c, k, f))
-		return 0;
-	if (c->buf)
-		return batch_one(c, k, f);
-	if (c->n == c->cap) {
-		err = grow(c, c->cap ? c->cap * 2 : 1024);
-		if (err)
-			return err;
-	}
-	c->keys[c->n] = *k;
-	c->flows[c->n] = *f;
-	c->n++;
-	return 0;
+	return wanted(c, k, f) ? batch_one(c, k, f) : 0;
 }
 
 /* Is k a flow of one of the selection's VMs before the i-th? */
@@ -208,61 +173,12 @@ static int collect_vm(struct ferry_stateops *ops, __u32 i, struct collect_ctx *c
 	}
 }
 
-/*
- * Fault [p, p + len) in now, in one go: the kernel's batch read would take
- * each page's fault inside its copy to userspace, where a million flows'
- * 200 MB cost it twice the read itself here (MADV_POPULATE_WRITE: Linux
- * 5.14 and later; elsewhere the faults come as before).
- */
-static void prefault(void *p, size_t len)
-{
-	uintptr_t start = (uintptr_t)p & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
-
-	madvise((void *)start, (uintptr_t)p + len - start, MADV_POPULATE_WRITE);
-}
-
-/*
- * An in-memory walk of the whole table: the batches read straight into
- * arrays with room for every entry (and some flows created meanwhile),
- * then those not selected squeezed out in place. -EAGAIN if the table
- * grew past the room while it was read.
- */
-static int collect_table(struct ferry_stateops *ops, struct collect_ctx *c)
-{
-	__u64 entries, got, i;
-	int err;
-
-	err = ferry_st_count(ops, &entries);
-	if (!err && entries + entries / 16 + 16384 > c->cap) {
-		err = grow(c, entries + entries / 16 + 16384);
-		if (!err) {
-			prefault(c->keys, c->cap * sizeof(*c->keys));
-			prefault(c->flows, c->cap * sizeof(*c->flows));
-		}
-	}
-	if (!err)
-		err = ferry_ct_read_all(ops->m.ct, c->keys, c->flows, c->cap, &got);
-	if (err)
-		return err == -ENOSPC ? -EAGAIN : err;
-	c->n = 0;
-	for (i = 0; i < got; i++) {
-		if (!wanted(c, &c->keys[i], &c->flows[i]))
-			continue;
-		if (i != c->n) {
-			c->keys[c->n] = c->keys[i];
-			c->flows[c->n] = c->flows[i];
-		}
-		c->n++;
-	}
-	return 0;
-}
-
 /* The selection through the index where it can, else by a walk. */
 static int collect(struct ferry_stateops *ops, struct collect_ctx *c)
 {
 	struct ferry_config cfg;
 	__u32 zero = 0, i;
-	int err, tries;
+	int err;
 
 	if (bpf_map_lookup_elem(ops->m.config, &zero, &cfg))
 		return -errno;
@@ -278,26 +194,15 @@ static int collect(struct ferry_stateops *ops, struct collect_ctx *c)
 	if (err == -ENOENT || err == -EOVERFLOW || err == -EAGAIN) {
 		/* Not (fully) indexed: walk the whole table instead. Batches
 		 * handed over stay so: the walk skips their flows. */
-		if (c->buf) {
-			err = batch_flush(c);
-			if (err)
-				return err;
-			if (c->n)
-				qsort(c->sent, c->n, sizeof(*c->sent), key_cmp);
-			c->n_sorted = c->n;
-			return ferry_ct_foreach(ops->m.ct, collect_one, c) ?:
-			       batch_flush(c);
-		}
-		c->n = 0;
-		err = -EAGAIN;
-		for (tries = 0; err == -EAGAIN && tries < 3; tries++)
-			err = collect_table(ops, c);
-		if (err == -EAGAIN)
-			err = ferry_ct_foreach(ops->m.ct, collect_one, c);
-	}
-	if (!err && c->buf)
 		err = batch_flush(c);
-	return err;
+		if (err)
+			return err;
+		if (c->n)
+			qsort(c->sent, c->n, sizeof(*c->sent), key_cmp);
+		c->n_sorted = c->n;
+		err = ferry_ct_foreach(ops->m.ct, collect_one, c);
+	}
+	return err ?: batch_flush(c);
 }
 
 int ferry_export_stream(struct ferry_stateops *ops,
@@ -323,73 +228,35 @@ int ferry_export_stream(struct ferry_stateops *ops,
 	return err;
 }
 
-#define SPOOL_BATCH	1024
+struct arrays {
+	struct ferry_flow_key *keys;
+	struct ferry_flow *flows;
+	__u64 n, cap;
+};
 
-static int spool_write(void *ctx, const struct ferry_export_rec *r, __u32 n)
+static int append(void *ctx, const struct ferry_export_rec *r, __u32 n)
 {
-	int fd = *(int *)ctx;
-	size_t len = n * sizeof(*r), done = 0;
-	ssize_t w;
+	struct arrays *a = ctx;
+	__u32 i;
+	void *p;
 
-	while (done < len) {
-		w = write(fd, (const char *)r + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		done += w;
+	if (a->n + n > a->cap) {
+		a->cap = (a->n + n) * 2;
+		p = realloc(a->keys, a->cap * sizeof(*a->keys));
+		if (!p)
+			return -ENOMEM;
+		a->keys = p;
+		p = realloc(a->flows, a->cap * sizeof(*a->flows));
+		if (!p)
+			return -ENOMEM;
+		a->flows = p;
 	}
+	for (i = 0; i < n; i++) {
+		a->keys[a->n + i] = r[i].key;
+		a->flows[a->n + i] = r[i].flow;
+	}
+	a->n += n;
 	return 0;
-}
-
-int ferry_export_spool(struct ferry_stateops *ops,
-		       const struct ferry_export_sel *sel, __u64 now_ns,
-		       const char *dir, int *fd, __u64 *n)
-{
-	int err, sfd;
-
-	sfd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (sfd < 0)
-		return -errno;
-	err = ferry_export_stream(ops, sel, now_ns, SPOOL_BATCH, spool_write,
-				  &sfd, n);
-	if (!err && lseek(sfd, 0, SEEK_SET))
-		err = -errno;
-	if (err) {
-		close(sfd);
-		return err;
-	}
-	*fd = sfd;
-	return 0;
-}
-
-ssize_t ferry_export_spool_read(int fd, struct ferry_flow_key *keys,
-				struct ferry_flow *flows, size_t max)
-{
-	struct ferry_export_rec r[256];
-	size_t want, done = 0, i;
-	ssize_t got;
-
-	if (max > 256)
-		max = 256;
-	want = max * sizeof(r[0]);
-	while (done < want) {
-		got = read(fd, (char *)r + done, want - done);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (!got)
-			break;
-		done += got;
-	}
-	if (done % sizeof(r[0]))
-		return -EIO;	/* the spool is ours: never a partial record */
-	for (i = 0; i < done / sizeof(r[0]); i++) {
-		keys[i] = r[i].key;
-		flows[i] = r[i].flow;
-	}
-	return done / sizeof(r[0]);
 }
 
 int ferry_export_collect(struct ferry_stateops *ops,
@@ -397,17 +264,18 @@ int ferry_export_collect(struct ferry_stateops *ops,
 			 struct ferry_flow_key **keys, struct ferry_flow **flows,
 			 __u64 *n)
 {
-	struct collect_ctx c = { .sel = sel, .now = now_ns };
+	struct arrays a = { 0 };
+	__u64 got;
 	int err;
 
-	err = collect(ops, &c);
+	err = ferry_export_stream(ops, sel, now_ns, 4096, append, &a, &got);
 	if (err) {
-		free(c.keys);
-		free(c.flows);
+		free(a.keys);
+		free(a.flows);
 		return err;
 	}
-	*keys = c.keys;
-	*flows = c.flows;
-	*n = c.n;
+	*keys = a.keys;
+	*flows = a.flows;
+	*n = a.n;
 	return 0;
 }

@@ -67,19 +67,6 @@ int ferry_export_stream(struct ferry_stateops *ops,
 			__u32 batch_max, ferry_export_batch_fn batch, void *ctx,
 			__u64 *n);
 
-/*
- * As ferry_export_collect, but the flows go to an unlinked file created in
- * dir (O_TMPFILE), not to memory: memory stays bounded whatever the
- * table's size. *fd (close it) is positioned at the first of the *n
- * records; read them with ferry_export_spool_read. 0 or -errno.
- */
-int ferry_export_spool(struct ferry_stateops *ops,
-		       const struct ferry_export_sel *sel, __u64 now_ns,
-		       const char *dir, int *fd, __u64 *n);
-/* Up to max (at most 256) records; their number, 0 at the end, or -errno. */
-ssize_t ferry_export_spool_read(int fd, struct ferry_flow_key *keys,
-				struct ferry_flow *flows, size_t max);
-
 enum ferry_import_reason {
 	FERRY_IMPORT_ACCEPTED = 0,
 	FERRY_IMPORT_DENIED,	/* the local rules would not allow it as new */

@@ -56,32 +56,6 @@ out_free:
 	return err;
 }
 
-int ferry_ct_read_all(int ct_fd, struct ferry_flow_key *keys,
-		      struct ferry_flow *flows, __u64 cap, __u64 *n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_F_LOCK);
-	__u32 batch, count;
-	void *in = NULL;
-	__u64 have = 0;
-	int ret;
-
-	for (;;) {
-		if (cap - have < CT_BATCH)
-			return -ENOSPC;
-		count = CT_BATCH;
-		ret = bpf_map_lookup_batch(ct_fd, in, &batch, keys + have,
-					   flows + have, &count, &opts);
-		if (ret && errno != ENOENT)
-			return -errno;
-		have += count;
-		if (ret)	/* ENOENT: that was the last batch */
-			break;
-		in = &batch;
-	}
-	*n = have;
-	return 0;
-}
-
 struct sweep_ctx {
 	struct ferry_stateops *ops;
 	__u64 now;

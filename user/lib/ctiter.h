@@ -14,14 +14,6 @@ typedef int (*ferry_ct_cb)(const struct ferry_flow_key *k,
  * their lock). Returns 0, the callback's value, or -errno. */
 int ferry_ct_foreach(int ct_fd, ferry_ct_cb cb, void *ctx);
 
-/*
- * Read every flow of the table into keys[0..cap) and flows[0..cap) as
- * batches come, without copying them again; *n gets their number.
- * -ENOSPC if the table held more than cap. 0 or -errno.
- */
-int ferry_ct_read_all(int ct_fd, struct ferry_flow_key *keys,
-		      struct ferry_flow *flows, __u64 cap, __u64 *n);
-
 struct ferry_sweep {
 	__u64 visited;	/* entries read */
 	__u64 removed;	/* expired ones deleted */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
+#include "bundleio.h"
 #include "ctiter.h"
 #include "envelope.h"
 #include "migpayload.h"
@@ -194,29 +195,18 @@ static int encode_bundle(struct src_ctx *c, const struct ferry_export_rec *r,
 			 __u32 n)
 {
 	struct ferry_sc_enc_opts eo = {
-		.flow_count = n, .zlib_level = c->s->zlib_level,
-		.write = write_bytes, .ctx = c,
+		.zlib_level = c->s->zlib_level, .write = write_bytes, .ctx = c,
 		.created_ms = c->s->real_now_ms,
 	};
 	char host[32], err[FERRY_SC_ERR_MAX] = "";
-	struct ferry_sc_enc *e;
-	__u32 i;
-	int ret = 0;
+	int ret;
 
 	snprintf(host, sizeof(host), "host-%u", c->s->host_id);
 	eo.host = host;
-	e = ferry_sc_enc_new(&eo, err, sizeof(err));
-	if (!e)
-		return c->res->reason ? -errno :
-		       result(c->res, FERRY_MIG_INTERNAL, -errno, "encoder: %s", err);
-	for (i = 0; !ret && i < n; i++)
-		ret = ferry_sc_enc_add_entry(e, &r[i].key, &r[i].flow, c->now);
-	if (!ret)
-		ret = ferry_sc_enc_finish(e);
+	ret = ferry_export_encode_bundle(&eo, r, n, c->now, err, sizeof(err));
+	/* a failed write has said why already */
 	if (ret && !c->res->reason)
-		result(c->res, FERRY_MIG_INTERNAL, ret, "encoder: %s",
-		       ferry_sc_enc_error(e));
-	ferry_sc_enc_free(e);
+		result(c->res, FERRY_MIG_INTERNAL, ret, "encoder: %s", err);
 	return ret;
 }
 

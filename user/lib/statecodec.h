@@ -10,7 +10,8 @@
  * deviation from the schema is an error (negative errno and a message naming
  * what is wrong), with hard limits on every size. It delivers flows as they
  * are decoded, so a caller that must not act on a partly valid bundle
- * collects them first: ferry_sc_decode_into() does that.
+ * collects them first (ferry_sc_decode_seq_into(), or a bundle_end
+ * callback: bundleio.h).
  */
 #ifndef FERRY_STATECODEC_H
 #define FERRY_STATECODEC_H
@@ -205,6 +206,9 @@ struct ferry_sc_dec_ops {
 	/* Called for each valid flow; non-zero stops the decoder. */
 	int (*entry)(void *ctx, const struct ferry_flow_key *k,
 		     const struct ferry_flow *f);
+	/* Called once a whole bundle (h its header) is valid, after its
+	 * entries; non-zero stops the decoder. */
+	int (*bundle_end)(void *ctx, const struct ferry_sc_header *h);
 	void *ctx;
 };
 
@@ -228,26 +232,27 @@ int ferry_sc_decode_buf(const void *buf, size_t len,
 			const struct ferry_sc_limits *lim, __u64 now_ns,
 			char *err, size_t errlen);
 
-/* Caller-provided room for a whole bundle's flows. */
+/*
+ * Bundles back to back from ops->read, each decoded as by ferry_sc_decode,
+ * to the end of the input: at least one, the input ending where one does.
+ * Errors name the bundle ("bundle 2 chunk 0: ..."); the bundles before it
+ * were valid, each ended by its ops->bundle_end.
+ */
+int ferry_sc_decode_seq(const struct ferry_sc_dec_ops *ops,
+			const struct ferry_sc_limits *lim, __u64 now_ns,
+			char *err, size_t errlen);
+
+/* Caller-provided room for the flows of bundles. */
 struct ferry_sc_array {
 	struct ferry_flow_key *keys;
 	struct ferry_flow *flows;
 	__u64 cap;
-	__u64 n;		/* out: flows of a valid bundle, else 0 */
-	struct ferry_sc_header hdr;	/* out: its header */
+	__u64 n;		/* flows held */
+	struct ferry_sc_header hdr;	/* out: the last bundle's header */
 };
 
 /*
- * Validate everything first: decode the bundle from read into a; a->n is
- * non-zero only if the whole bundle is valid. A header announcing more
- * flows than a->cap fails with -ENOSPC before any entry is decoded.
- */
-int ferry_sc_decode_into(ferry_sc_read_fn read, void *rctx,
-			 const struct ferry_sc_limits *lim, __u64 now_ns,
-			 struct ferry_sc_array *a, char *err, size_t errlen);
-
-/*
- * The same for bundles back to back in buf[0..len) (a migration's payload:
+ * Decode bundles back to back in buf[0..len) into a (a migration's payload:
  * at least one, nothing after the last), each checked as by
  * ferry_sc_decode against lim: a->n is the flows of all of them, if every
  * one is valid. Errors name the bundle: "bundle 2 chunk 0: ...".

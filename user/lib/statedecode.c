@@ -925,11 +925,14 @@ static int decode_one(struct sc_dec *d)
 		if (ret)
 			return ret;
 	}
-	return rd_end(d, flows);
+	ret = rd_end(d, flows);
+	if (!ret && d->ops->bundle_end)
+		ret = d->ops->bundle_end(d->ops->ctx, &d->hdr);
+	return ret;
 }
 
-/* One bundle; or (d->bundle 0) bundles back to back to the end of a
- * buffer. */
+/* One bundle; or (d->bundle >= 0) bundles back to back to the end of the
+ * input. */
 static int decode(struct sc_dec *d)
 {
 	int ret;
@@ -970,9 +973,9 @@ static int decode_in(struct sc_in *in, const struct ferry_sc_dec_ops *ops,
 	return ret;
 }
 
-int ferry_sc_decode(const struct ferry_sc_dec_ops *ops,
-		    const struct ferry_sc_limits *lim, __u64 now_ns,
-		    char *err, size_t errlen)
+static int decode_stream(const struct ferry_sc_dec_ops *ops,
+			 const struct ferry_sc_limits *lim, __u64 now_ns,
+			 bool seq, char *err, size_t errlen)
 {
 	struct sc_in in = { .read = ops->read, .ctx = ops->ctx };
 	int ret;
@@ -984,9 +987,23 @@ int ferry_sc_decode(const struct ferry_sc_dec_ops *ops,
 		return -ENOMEM;
 	}
 	in.p = in.end = in.buf;
-	ret = decode_in(&in, ops, lim, now_ns, false, 0, err, errlen);
+	ret = decode_in(&in, ops, lim, now_ns, seq, 0, err, errlen);
 	free(in.buf);
 	return ret;
+}
+
+int ferry_sc_decode(const struct ferry_sc_dec_ops *ops,
+		    const struct ferry_sc_limits *lim, __u64 now_ns,
+		    char *err, size_t errlen)
+{
+	return decode_stream(ops, lim, now_ns, false, err, errlen);
+}
+
+int ferry_sc_decode_seq(const struct ferry_sc_dec_ops *ops,
+			const struct ferry_sc_limits *lim, __u64 now_ns,
+			char *err, size_t errlen)
+{
+	return decode_stream(ops, lim, now_ns, true, err, errlen);
 }
 
 int ferry_sc_decode_buf(const void *buf, size_t len,
@@ -1003,18 +1020,9 @@ int ferry_sc_decode_buf(const void *buf, size_t len,
 
 struct into_ctx {
 	struct ferry_sc_array *a;
-	ferry_sc_read_fn read;
-	void *rctx;
 	char *err;
 	size_t errlen;
 };
-
-static ssize_t into_read(void *ctx, void *buf, size_t len)
-{
-	struct into_ctx *c = ctx;
-
-	return c->read(c->rctx, buf, len);
-}
 
 static int into_header(void *ctx, const struct ferry_sc_header *h)
 {
@@ -1042,26 +1050,6 @@ static int into_entry(void *ctx, const struct ferry_flow_key *k,
 	a->flows[a->n] = *f;
 	a->n++;
 	return 0;
-}
-
-int ferry_sc_decode_into(ferry_sc_read_fn read, void *rctx,
-			 const struct ferry_sc_limits *lim, __u64 now_ns,
-			 struct ferry_sc_array *a, char *err, size_t errlen)
-{
-	struct into_ctx c = {
-		.a = a, .read = read, .rctx = rctx, .err = err, .errlen = errlen,
-	};
-	struct ferry_sc_dec_ops ops = {
-		.read = into_read, .header = into_header, .entry = into_entry,
-		.ctx = &c,
-	};
-	int ret;
-
-	a->n = 0;
-	ret = ferry_sc_decode(&ops, lim, now_ns, err, errlen);
-	if (ret)
-		a->n = 0;
-	return ret;
 }
 
 int ferry_sc_decode_seq_append(const void *buf, size_t len,
