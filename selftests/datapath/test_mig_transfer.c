@@ -541,6 +541,47 @@ static void test_two_at_once(void **state)
 		free(e2[i].buf);
 }
 
+/*
+ * Another process's import (`ferryctl --direct import`, here another
+ * handle on the table) holds it: the migration waits for it rather than
+ * failing, nothing of it in the table meanwhile, then installs.
+ */
+static void test_waits_for_another_import(void **state)
+{
+	struct fix *x = *state;
+	struct ferry_rule allow = { .id = 1, .zone = FERRY_ZONE_ANY,
+				    .action = FERRY_ACT_ALLOW, .sport_hi = 65535,
+				    .dport_hi = 65535 };
+	struct ferry_import_opts io = { .rules = &allow, .nrules = 1 };
+	struct ferry_stateops other;
+	struct ferry_import_tx tx;
+	struct ferry_mig_result res;
+	struct ferry_mig_recv *r;
+	char err[160];
+
+	x->bundle_flows = 8;
+	source_ok(x);
+	assert_int_equal(ferry_stateops_open_obj(&other, x->dst.skel->obj, 0), 0);
+	assert_int_equal(ferry_import_begin(&tx, &other, &io, err, sizeof(err)), 0);
+	r = ferry_mig_recv_new(&x->dest, x->order_env, x->order_len, NOW_S + 1, &res);
+	assert_non_null(r);
+	assert_int_equal(feed_all(r, x->env, x->n_env, 0), 0);
+	assert_true(ferry_mig_recv_waiting(r));
+	assert_false(ferry_mig_recv_settled(r));
+	assert_int_equal(ferry_mig_recv_retry(r, NOW_S + 2), 0);	/* still held */
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN);
+	expect_vm1_flow(x, false);
+
+	assert_int_equal(ferry_import_commit(&tx, err, sizeof(err)), 0);
+	assert_int_equal(ferry_mig_recv_retry(r, NOW_S + 2), 1);
+	print_message("after the other: %s\n", ferry_mig_recv_result(r)->msg);
+	assert_int_equal(ferry_mig_recv_result(r)->count[FERRY_IMPORT_ACCEPTED], N_VM1);
+	assert_int_equal(dpt_flow_count(&x->dst), N_DST_OWN + N_VM1);
+	expect_vm1_flow(x, true);
+	ferry_mig_recv_free(r);
+	ferry_stateops_close(&other);
+}
+
 /* A migration abandoned after some bundles went in: they go out again. */
 static void test_abandoned_part_way(void **state)
 {
@@ -1041,6 +1082,7 @@ int main(void)
 		T(test_exactly_vm1),
 		T(test_several_bundles),
 		T(test_two_at_once),
+		T(test_waits_for_another_import),
 		T(test_abandoned_part_way),
 		T(test_dnat_flow_moves),
 		T(test_import_owner),

@@ -5,7 +5,8 @@
 # namespace (VMs 198.18.10.1, .2, .3) and a server namespace; real TCP
 # connections through it make the flows. Then:
 #  (a) `ferryctl migrate --wait` moves exactly VM1's flows to the
-#      destination (host 102); a `ferry-tde notify` moves VM3's; VM2's stay
+#      destination (host 102), after waiting for another process's import
+#      that held the destination's table; a `ferry-tde notify` moves VM3's; VM2's stay
 #      untouched on both; `ferryctl som migrations --json` shows them done
 #      with their counts and times in order;
 #  (b) destination stopped: the deadline passes -> failed "expired", and the
@@ -34,6 +35,7 @@ command -v python3 >/dev/null || skip "needs python3 (to hold TCP connections)"
 tmp=$(mktemp -d)
 fail() { mig_fail "$@"; }
 cleanup() {
+	for p in ${HOLD:-} ${IMP:-} ${MIG:-}; do kill "$p" 2>/dev/null; done
 	[ -n "$CLI" ] && kill "$CLI" 2>/dev/null && wait "$CLI" 2>/dev/null
 	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
 	ip netns del $CNS 2>/dev/null
@@ -113,8 +115,25 @@ check "source holds 20 flows of VM1, 20 of VM2, 5 of VM3" \
 check "destination holds none" [ "$(mig_ctl 2 ct list --json | grep -c 198.18.10)" = 0 ]
 vm1_src=$(flows_of 1 198.18.10.1); vm2_src=$(flows_of 1 198.18.10.2)
 
-# (a) ferryctl migrate --wait
-out=$(mig_run --vm 0:198.18.10.1 --from 101 --to 102 --wait); rc=$?
+# (a) ferryctl migrate --wait, while another process's import holds the
+# destination's table (`ferryctl --direct import` reading a pipe that stays
+# open): the migration waits for it, then installs.
+mkfifo "$tmp/hold"
+"$FERRYCTL" --instance ${MIG_PREFIX}2 --direct import < "$tmp/hold" > "$tmp/hold.out" 2>&1 & IMP=$!
+sleep 30 > "$tmp/hold" & HOLD=$!
+wait_for 5 eval '"$FERRYCTL" --instance ${MIG_PREFIX}2 --direct import < /dev/null 2>&1 | grep -q "is installing an import"' ||
+	fail "(a) the held import holds the table"
+mig_run --vm 0:198.18.10.1 --from 101 --to 102 --wait > "$tmp/mig_a.out" & MIG=$!
+sleep 1
+check "(a) while the other import holds the table, none of VM1's flows is installed" \
+	[ "$(nflows 2 198.18.10.1)" = 0 ]
+check "(a) the migration waits (still running)" kill -0 $MIG
+kill $HOLD; wait $HOLD 2>/dev/null
+wait $IMP; rc=$?
+check "(a) the other import, given nothing, failed ($rc: $(cat "$tmp/hold.out"))" \
+	[ $rc = 1 -a -n "$(grep 'nothing imported' "$tmp/hold.out")" ]
+wait $MIG; rc=$?
+out=$(cat "$tmp/mig_a.out")
 echo "$out"
 check "(a) migrate --wait answers done (rc $rc)" [ $rc = 0 -a -n "$(echo "$out" | grep ' done reason ok flows 20 accepted 20 rejected 0')" ]
 check "(a) exactly VM1's flows are on the destination" [ "$(flows_of 2 198.18.10.1)" = "$vm1_src" ]

@@ -473,6 +473,8 @@ static int tx_begin(struct ferry_mig_recv *r)
 			      strerror(-ret));
 	o.rules = r->rules;
 	ret = ferry_import_begin(&r->tx, r->d->ops, &o, why, sizeof(why));
+	if (ret == -EBUSY)	/* another process's import (ferryctl): wait */
+		return ret;
 	if (ret)
 		return result(&r->res, FERRY_MIG_INTERNAL, ret, "import: %s", why);
 	return 0;
@@ -480,7 +482,8 @@ static int tx_begin(struct ferry_mig_recv *r)
 
 /*
  * Insert (invisibly) the flows decoded since the last time, opening the
- * import first if no other is open; with another open, later.
+ * import first if no other is open; with another open, this process's or
+ * another's, later.
  */
 static int install_more(struct ferry_mig_recv *r)
 {
@@ -493,6 +496,11 @@ static int install_more(struct ferry_mig_recv *r)
 		if (r->d->ops->import_open)
 			return 0;
 		ret = tx_begin(r);
+		if (ret == -EBUSY) {
+			free(r->rules);
+			r->rules = NULL;
+			return 0;
+		}
 	}
 	if (!ret && n)
 		ret = ferry_import_add(&r->tx, r->arr.keys + r->added,

@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 #include "log.h"
 #include "soa.h"
+#include "soamig.h"
 #include "soaloop.h"
 
 #define EV_DATA(ev, fd)	(((uint64_t)(ev) << 32) | (uint32_t)(fd))
@@ -102,6 +103,9 @@ static void dispatch(struct soa *soa, const struct epoll_event *e)
 		break;
 	case SOA_EV_SOM_TIMER:
 		soa_somlink_timer(soa);
+		break;
+	case SOA_EV_MIG_RETRY:
+		soa_recv_retry_timer(soa);
 		break;
 	}
 }

@@ -155,6 +155,7 @@ int soa_mig_open(struct soa *soa)
 	soa->mig = calloc(1, sizeof(*soa->mig));
 	if (!soa->mig)
 		return ret;
+	soa->mig->retry_fd = -1;
 	soa->mig->done = ferry_mig_done_new(FERRY_MIG_DONE_DEFAULT);
 	/* only an agent with a link to the SOM takes part in migrations */
 	if (soa->mig->done)

@@ -13,17 +13,26 @@
  * become visible only at the commit. Up to SOA_MIG_RECV_MAX migrations
  * are received at once; one at a time inserts its flows as they come (the
  * table's one open import), the others decode theirs and install when it
- * has ended. Commands that write state are refused meanwhile (control.c).
+ * has ended. An import of another process (`ferryctl --direct import`)
+ * holding the table is waited for too: while a migration waits, a timer
+ * tries it again every SOA_RECV_RETRY_MS, within the migration's deadline
+ * (the SOM aborts it past that). Commands that write state are refused
+ * meanwhile (control.c).
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include "datapath.h"
 #include "log.h"
+#include "soaloop.h"
 #include "soamig.h"
+
+#define SOA_RECV_RETRY_MS	100
 
 static void nat_close(struct soa_recv *v)
 {
@@ -196,9 +205,27 @@ static void settle(struct soa *soa, struct soa_mig *g, struct soa_recv *v, int r
 	recv_end(v);
 }
 
-/* A migration ended: one whose commit waited for the table installs. */
+/* The retry timer ticking (on) or stopped. */
+static void arm_retry(struct soa_mig *g, bool on)
+{
+	struct itimerspec its = { 0 };
+
+	if (on) {
+		its.it_value.tv_nsec = SOA_RECV_RETRY_MS * 1000000l;
+		its.it_interval = its.it_value;
+	}
+	if (g->retry_fd >= 0 && timerfd_settime(g->retry_fd, 0, &its, NULL))
+		pr_warn("migration: retry timer: %s\n", strerror(errno));
+}
+
+/*
+ * A migration ended, or the timer ticked: one whose commit waited for the
+ * table installs if the table's import is free now. The timer runs while
+ * one still waits.
+ */
 static void retry_waiting(struct soa *soa, struct soa_mig *g)
 {
+	bool waiting = false;
 	int i;
 
 	for (i = 0; i < SOA_MIG_RECV_MAX; i++) {
@@ -206,7 +233,19 @@ static void retry_waiting(struct soa *soa, struct soa_mig *g)
 
 		if (v->r && ferry_mig_recv_waiting(v->r))
 			settle(soa, g, v, ferry_mig_recv_retry(v->r, soa_mig_now_s()));
+		if (v->r && ferry_mig_recv_waiting(v->r))
+			waiting = true;
 	}
+	arm_retry(g, waiting);
+}
+
+void soa_recv_retry_timer(struct soa *soa)
+{
+	__u64 ticks;
+
+	if (!soa->mig || read(soa->mig->retry_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	retry_waiting(soa, soa->mig);
 }
 
 void soa_recv_data(struct soa *soa, struct soa_mig *g,
@@ -282,7 +321,12 @@ int soa_recv_open(struct soa *soa, struct soa_mig *g)
 		pr_warn("%s\n", err);
 	pr_info("finished migrations: %s, %u not expired\n", path,
 		ferry_mig_done_count(g->done));
-	return 0;
+	g->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ret = g->retry_fd < 0 ? -errno :
+	      soa_loop_add(soa, g->retry_fd, SOA_EV_MIG_RETRY, EPOLLIN);
+	if (ret)
+		pr_warn("migration: retry timer: %s\n", strerror(-ret));
+	return ret;
 }
 
 void soa_recv_close(struct soa_mig *g)
@@ -293,4 +337,7 @@ void soa_recv_close(struct soa_mig *g)
 		recv_end(&g->recv[i]);
 	ferry_mig_done_file_close(g->file);
 	g->file = NULL;
+	if (g->retry_fd >= 0)
+		close(g->retry_fd);
+	g->retry_fd = -1;
 }

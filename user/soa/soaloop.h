@@ -13,6 +13,7 @@ enum soa_ev {
 	SOA_EV_RUNNING,		/* a client whose command runs */
 	SOA_EV_SOM,		/* the connection to the SOM */
 	SOA_EV_SOM_TIMER,	/* its backoff / handshake / heartbeat timer */
+	SOA_EV_MIG_RETRY,	/* timerfd: a migration received waits for the table */
 };
 
 int soa_loop_add(struct soa *soa, int fd, enum soa_ev ev, unsigned int events);

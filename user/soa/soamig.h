@@ -28,6 +28,7 @@ struct soa_mig {
 	struct ferry_mig_done *done;
 	struct ferry_mig_done_file *file;	/* NULL: no migration is received */
 	struct soa_recv recv[SOA_MIG_RECV_MAX];
+	int retry_fd;		/* timerfd while one waits for the table; -1 */
 	__u8 up_id[FERRY_MIG_ID_LEN];	/* being uploaded */
 	__u64 up_deadline_ms;		/* its order's expiry */
 	int up_err;			/* why emit failed, or 0 */
@@ -46,6 +47,8 @@ void soa_recv_prepare(struct soa *soa, struct soa_mig *g,
 void soa_recv_data(struct soa *soa, struct soa_mig *g,
 		   const struct ferry_migmsg *mm);
 void soa_recv_abort(struct soa *soa, struct soa_mig *g, const struct ferry_migmsg *mm);
+/* The retry timer fired: the migrations waiting for the table try again. */
+void soa_recv_retry_timer(struct soa *soa);
 /* Is a migration being received? */
 bool soa_recv_active(const struct soa *soa);
 void soa_recv_drop_all(struct soa_mig *g, const char *why);
