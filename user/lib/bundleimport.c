@@ -113,7 +113,8 @@ int ferry_import_bundles(struct ferry_stateops *ops, ferry_sc_read_fn read,
 			snprintf(err + strlen(err), errlen - strlen(err),
 				 " (import rolled back)");
 	}
-	/* after a failure, or a dry run (which holds nothing): frees the tx */
+	/* after a failure: removes what went in; after a dry run or the
+	 * commit: frees what is left of the tx */
 	if (ret || !tx.open)
 		ferry_import_abort(&tx, a->keys, a->flows);
 	if (ret)
