@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <msgpack.h>
 #include <zlib.h>
+#include "errmsg.h"
 #include "flowfmt.h"
 #include "mpk.h"
 #include "statecodec.h"
@@ -144,21 +145,6 @@ void ferry_sc_flow_to_entry(const struct ferry_sc_flow *r, __u64 now_ns,
 	}
 }
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 enum proto_kind { PK_TCP, PK_UDP, PK_ICMP, PK_OTHER };
 
 static enum proto_kind proto_kind(__u8 proto)
@@ -200,12 +186,12 @@ static int check_tcp(const struct ferry_sc_tcp *t, const char *dir, char *err,
 		     size_t errlen)
 {
 	if (t->wscale > FERRY_SC_MAX_WSCALE)
-		return errf(err, errlen, -ERANGE, "tcp_%s: window scale %u over %u",
-			    dir, t->wscale, FERRY_SC_MAX_WSCALE);
+		return ferry_errf(err, errlen, -ERANGE, "tcp_%s: window scale %u over %u",
+				  dir, t->wscale, FERRY_SC_MAX_WSCALE);
 	if (t->flags & ~KNOWN_TCP_FLAGS)
-		return errf(err, errlen, -EBADMSG,
-			    "tcp_%s: flags 0x%x has unknown bits 0x%x", dir,
-			    t->flags, t->flags & ~KNOWN_TCP_FLAGS);
+		return ferry_errf(err, errlen, -EBADMSG,
+				  "tcp_%s: flags 0x%x has unknown bits 0x%x", dir,
+				  t->flags, t->flags & ~KNOWN_TCP_FLAGS);
 	return 0;
 }
 
@@ -215,24 +201,24 @@ static int check_proto(const struct ferry_sc_flow *r, char *err, size_t errlen)
 	enum proto_kind pk = proto_kind(r->proto);
 
 	if (r->proto == IPPROTO_ICMP && r->family != FERRY_AF_INET)
-		return errf(err, errlen, -EBADMSG, "proto 1 (ICMP) in an IPv6 flow");
+		return ferry_errf(err, errlen, -EBADMSG, "proto 1 (ICMP) in an IPv6 flow");
 	if (r->proto == IPPROTO_ICMPV6 && r->family != FERRY_AF_INET6)
-		return errf(err, errlen, -EBADMSG, "proto 58 (ICMPv6) in an IPv4 flow");
+		return ferry_errf(err, errlen, -EBADMSG, "proto 58 (ICMPv6) in an IPv4 flow");
 	if (!state_fits(pk, r->state))
-		return errf(err, errlen, -EBADMSG, "state %u is not a %s state",
-			    r->state, pk_name[pk]);
+		return ferry_errf(err, errlen, -EBADMSG, "state %u is not a %s state",
+				  r->state, pk_name[pk]);
 	if (pk == PK_ICMP && r->sport != r->dport)
-		return errf(err, errlen, -EBADMSG,
-			    "ICMP identifier: sport %u differs from dport %u",
-			    r->sport, r->dport);
+		return ferry_errf(err, errlen, -EBADMSG,
+				  "ICMP identifier: sport %u differs from dport %u",
+				  r->sport, r->dport);
 	if (pk == PK_OTHER && (r->sport || r->dport))
-		return errf(err, errlen, -EBADMSG,
-			    "proto %u has no ports: sport %u dport %u", r->proto,
-			    r->sport, r->dport);
+		return ferry_errf(err, errlen, -EBADMSG,
+				  "proto %u has no ports: sport %u dport %u", r->proto,
+				  r->sport, r->dport);
 	if (pk != PK_TCP && (memcmp(&r->tcp[0], &none, sizeof(none)) ||
 			     memcmp(&r->tcp[1], &none, sizeof(none))))
-		return errf(err, errlen, -EBADMSG, "TCP window data in a %s flow",
-			    pk_name[pk]);
+		return ferry_errf(err, errlen, -EBADMSG, "TCP window data in a %s flow",
+				  pk_name[pk]);
 	return 0;
 }
 
@@ -241,33 +227,33 @@ int ferry_sc_flow_check(const struct ferry_sc_flow *r, char *err, size_t errlen)
 	int ret;
 
 	if (r->family != FERRY_AF_INET && r->family != FERRY_AF_INET6)
-		return errf(err, errlen, -EBADMSG,
-			    "family %u is not IPv4 (2) or IPv6 (10)", r->family);
+		return ferry_errf(err, errlen, -EBADMSG,
+				  "family %u is not IPv4 (2) or IPv6 (10)", r->family);
 	ret = check_proto(r, err, errlen);
 	if (ret)
 		return ret;
 	if (r->flags & ~KNOWN_FLOW_FLAGS)
-		return errf(err, errlen, -EBADMSG, "flags 0x%x has unknown bits 0x%x",
-			    r->flags, r->flags & ~KNOWN_FLOW_FLAGS);
+		return ferry_errf(err, errlen, -EBADMSG, "flags 0x%x has unknown bits 0x%x",
+				  r->flags, r->flags & ~KNOWN_FLOW_FLAGS);
 	if (r->remaining_ms > FERRY_SC_MAX_REMAINING_MS)
-		return errf(err, errlen, -ERANGE,
-			    "remaining lifetime %llu ms over 30 days",
-			    (unsigned long long)r->remaining_ms);
+		return ferry_errf(err, errlen, -ERANGE,
+				  "remaining lifetime %llu ms over 30 days",
+				  (unsigned long long)r->remaining_ms);
 	if (r->age_ms > FERRY_SC_MAX_AGE_MS)
-		return errf(err, errlen, -ERANGE, "age %llu ms over %llu ms",
-			    (unsigned long long)r->age_ms, FERRY_SC_MAX_AGE_MS);
+		return ferry_errf(err, errlen, -ERANGE, "age %llu ms over %llu ms",
+				  (unsigned long long)r->age_ms, FERRY_SC_MAX_AGE_MS);
 	if (r->idle_ms > r->age_ms)
-		return errf(err, errlen, -ERANGE,
-			    "idle time %llu ms longer than the age %llu ms",
-			    (unsigned long long)r->idle_ms,
-			    (unsigned long long)r->age_ms);
+		return ferry_errf(err, errlen, -ERANGE,
+				  "idle time %llu ms longer than the age %llu ms",
+				  (unsigned long long)r->idle_ms,
+				  (unsigned long long)r->age_ms);
 	if (r->nat_kind & ~(FERRY_NAT_SNAT | FERRY_NAT_DNAT))
-		return errf(err, errlen, -EBADMSG, "nat kind %u is not 1 (snat), "
-			    "2 (dnat) or 3 (both)", r->nat_kind);
+		return ferry_errf(err, errlen, -EBADMSG, "nat kind %u is not 1 (snat), "
+				  "2 (dnat) or 3 (both)", r->nat_kind);
 	if (r->nat_kind && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP &&
 	    r->proto != IPPROTO_ICMP && r->proto != IPPROTO_ICMPV6)
-		return errf(err, errlen, -EBADMSG, "a NAT binding on proto %u",
-			    r->proto);
+		return ferry_errf(err, errlen, -EBADMSG, "a NAT binding on proto %u",
+				  r->proto);
 	if (r->proto != IPPROTO_TCP)
 		return 0;
 	ret = check_tcp(&r->tcp[0], "orig", err, errlen);
@@ -391,8 +377,9 @@ struct ferry_sc_enc *ferry_sc_enc_new(const struct ferry_sc_enc_opts *o,
 
 	if (!host_ok(o->host) || !o->write || o->zlib_level < 0 ||
 	    o->zlib_level > 9 || o->chunk_entries > FERRY_SC_DEF_MAX_CHUNK_ENTRIES) {
-		errf(err, errlen, 0, "encoder: bad options (host 1..255 printable bytes, zlib level 0..9, chunk entries <= %u)",
-		     FERRY_SC_DEF_MAX_CHUNK_ENTRIES);
+		ferry_errf(err, errlen, 0, "encoder: bad options (host 1..255 "
+			   "printable bytes, zlib level 0..9, chunk entries <= %u)",
+			   FERRY_SC_DEF_MAX_CHUNK_ENTRIES);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -414,7 +401,7 @@ struct ferry_sc_enc *ferry_sc_enc_new(const struct ferry_sc_enc_opts *o,
 	}
 	ret = enc_header(e, o);
 	if (ret) {
-		errf(err, errlen, 0, "%s", e->err);
+		ferry_errf(err, errlen, 0, "%s", e->err);
 		enc_destroy(e);
 		errno = -ret;
 		return NULL;
@@ -424,7 +411,7 @@ struct ferry_sc_enc *ferry_sc_enc_new(const struct ferry_sc_enc_opts *o,
 out_free:
 	enc_destroy(e);
 out_nomem:
-	errf(err, errlen, 0, "encoder: out of memory");
+	ferry_errf(err, errlen, 0, "encoder: out of memory");
 	errno = ENOMEM;
 	return NULL;
 }
