@@ -213,11 +213,21 @@ static __u64 be(const __u8 *p, int n)
 	return v;
 }
 
-/* A non-negative integer <= max. */
-static int rd_uint(struct sc_dec *d, __u64 max, __u64 *v)
+/* Over its range: out of line, the common path keeps no buffer. */
+static __attribute__((noinline, cold)) int over_max(struct sc_dec *d, __u64 v,
+						    __u64 max)
+{
+	char buf[48];
+
+	return fail(d, -ERANGE, "%s: %llu over %llu", what(d, buf, sizeof(buf)),
+		    (unsigned long long)v, (unsigned long long)max);
+}
+
+/* rd_uint the long way: near the end of the input, signed forms, errors. */
+static __attribute__((noinline)) int rd_uint_slow(struct sc_dec *d, __u64 max,
+						  __u64 *v)
 {
 	static const __u8 width[8] = { 1, 2, 4, 8, 1, 2, 4, 8 };
-	char buf[48];
 	int ret, n;
 	__u8 b;
 
@@ -240,10 +250,73 @@ static int rd_uint(struct sc_dec *d, __u64 max, __u64 *v)
 	} else {
 		return wrong_type(d, b, "an unsigned integer");
 	}
-	if (*v > max)
-		return fail(d, -ERANGE, "%s: %llu over %llu",
-			    what(d, buf, sizeof(buf)), (unsigned long long)*v,
-			    (unsigned long long)max);
+	return *v > max ? over_max(d, *v, max) : 0;
+}
+
+static inline __u64 be16(const __u8 *p)
+{
+	__u16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return __builtin_bswap16(v);
+}
+
+static inline __u64 be32(const __u8 *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return __builtin_bswap32(v);
+}
+
+static inline __u64 be64(const __u8 *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return __builtin_bswap64(v);
+}
+
+/*
+ * A non-negative integer <= max. Inline for an unsigned one whose 9 bytes
+ * at most are in the buffer (nearly all of a chunk's); the rest, the
+ * signed forms and every error, rd_uint_slow reads again.
+ */
+static inline int rd_uint(struct sc_dec *d, __u64 max, __u64 *v)
+{
+	const __u8 *p = d->in->p;
+	__u64 x;
+
+	if (__builtin_expect(d->in->end - p < 9, 0))
+		return rd_uint_slow(d, max, v);
+	switch (*p) {
+	case 0x00 ... 0x7f:
+		x = *p;
+		p += 1;
+		break;
+	case 0xcc:
+		x = p[1];
+		p += 2;
+		break;
+	case 0xcd:
+		x = be16(p + 1);
+		p += 3;
+		break;
+	case 0xce:
+		x = be32(p + 1);
+		p += 5;
+		break;
+	case 0xcf:
+		x = be64(p + 1);
+		p += 9;
+		break;
+	default:
+		return rd_uint_slow(d, max, v);
+	}
+	if (__builtin_expect(x > max, 0))
+		return rd_uint_slow(d, max, v);
+	d->in->p = p;
+	*v = x;
 	return 0;
 }
 
@@ -310,12 +383,13 @@ static int rd_blob(struct sc_dec *d, int is_str, __u32 *len)
 }
 
 /* The next map key: a known, not yet seen key number. */
-static int rd_key(struct sc_dec *d, unsigned int nkeys, __u32 *seen, int *key)
+static inline int rd_key(struct sc_dec *d, unsigned int nkeys, __u32 *seen,
+			 int *key)
 {
 	__u64 k;
 	int ret;
 
-	d->key = -1;
+	*key = d->key = -1;
 	ret = rd_uint(d, ~0ull, &k);
 	if (ret)
 		return ret;
