@@ -9,7 +9,9 @@
 # each phase. Then, with both tables holding OTHERS (default 1000000) flows
 # of another VM, and VMs of 1k, 10k and 100k flows made by mkbundle and
 # `ferryctl import` on the source (SIZES to change):
-# "bench: mig_e2e_vm_<S/1000>k_of_1m_ms" and its phases. Measures, does
+# "bench: mig_e2e_vm_<S/1000>k_of_1m_ms", its phases, and the CPU time
+# each of the source agent, the SOM and the destination agent spent on it
+# (the destination's with its per-VM index after DONE). Measures, does
 # not judge. Needs root and python3.
 set -u
 cd "$(dirname "$0")/../.."
@@ -102,6 +104,9 @@ for p in ("order", "first_chunk", "installed", "released"):
 
 # ---- VMs of SIZES flows in tables holding OTHERS flows of another VM ----
 ctl() { local i=$1; shift; "$FERRYCTL" --socket /run/ferry/engbm$i.sock "$@"; }
+# CPU time of a process so far, ms (the scheduler's sum_exec_runtime)
+cpu_ms() { awk '/^se.sum_exec_runtime/ { print $3 }' /proc/$1/sched; }
+cpu_all() { echo "$(cpu_ms ${AGENTS[1]}) $(cpu_ms $SOM_PID) $(cpu_ms ${AGENTS[2]})"; }
 if [ "$OTHERS" -gt 0 ]; then
 	"$MKBUNDLE" 0:198.18.99.1 "$OTHERS" 198.21.0.0 > "$tmp/others.bundle" || fail "mkbundle"
 	for i in 1 2; do
@@ -116,8 +121,11 @@ for s in $SIZES; do
 	ctl 1 vm add --max-flows $((s * 2)) $vm > /dev/null || fail "vm add $vm"
 	"$MKBUNDLE" $vm "$s" > "$tmp/vm.bundle" || fail "mkbundle $vm"
 	ctl 1 import < "$tmp/vm.bundle" > /dev/null || fail "import of $vm"
+	cpu0=$(cpu_all)
 	out=$("$FERRYCTL" migrate --som-socket "$tmp/som.sock" --vm $vm \
 		--from 101 --to 102 --wait) || fail "migration of $vm: $out"
+	sleep 1		# the destination's index after DONE counts too
+	cpu1=$(cpu_all)
 	"$FERRYCTL" som migrations --json --som-socket "$tmp/som.sock" | python3 -c '
 import json, sys
 m = [m for m in json.load(sys.stdin) if sys.argv[2].split(":", 1)[1] in m["addresses"]][-1]
@@ -126,5 +134,8 @@ assert m["phase"] == "done" and m["accepted"] == int(sys.argv[1]), m
 print("bench: mig_e2e_vm_%dk_of_%dm_ms %d ms (flows %d, accepted %d)" % (k, o, m["ms"]["installed"], m["flows"], m["accepted"]))
 for p in ("order", "first_chunk", "installed", "released"):
     print("bench: mig_e2e_vm_%dk_of_%dm_%s_ms %d ms" % (k, o, p, m["ms"][p]))
-' "$s" "$vm" "$OTHERS" || fail "the migration of $vm"
+c0, c1 = [float(x) for x in sys.argv[4].split()], [float(x) for x in sys.argv[5].split()]
+for who, a, b in zip(("source", "som", "destination"), c0, c1):
+    print("bench: mig_e2e_vm_%dk_of_%dm_cpu_%s_ms %.0f ms" % (k, o, who, b - a))
+' "$s" "$vm" "$OTHERS" "$cpu0" "$cpu1" || fail "the migration of $vm"
 done
