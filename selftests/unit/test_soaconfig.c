@@ -239,6 +239,7 @@ static void test_defaults(void **state)
 	ferry_config_defaults(&dp);
 	assert_memory_equal(&cfg->dp, &dp, sizeof(dp));
 	assert_string_equal(cfg->control_socket, "/run/ferry/fw1.sock");
+	assert_string_equal(cfg->state_dir, "");	/* the agent's default */
 	assert_int_equal(cfg->ct_max, 0);
 	assert_int_equal(cfg->gc_interval, FERRY_SOA_GC_DEFAULT);
 	assert_int_equal(cfg->ifaces[0].zone, 0);
@@ -247,6 +248,17 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->rules[0].id, 7);
 	assert_false(cfg->has_security);
 	assert_int_equal(cfg->npools + cfg->nforwards, 0);
+	ferry_soa_config_free(cfg);
+}
+
+/* The state directory, when the file names one. */
+static void test_state_dir(void **state)
+{
+	struct ferry_soa_config *cfg =
+		parse_ok("[agent]\ninstance = fw1\nhost_id = 1\nstate_dir = /var/lib/f1\n"
+			 "[interface eth0]\nhook = xdp\n[rules]\nrule = allow\n");
+
+	assert_string_equal(cfg->state_dir, "/var/lib/f1");
 	ferry_soa_config_free(cfg);
 }
 
@@ -473,6 +485,9 @@ static const struct err_case cases[] = {
 	{ "relative control socket",
 	  "[agent]\ncontrol_socket = run/x.sock\n",
 	  "2: [agent] control_socket: 'run/x.sock' is not an absolute path" },
+	{ "relative state directory",
+	  "[agent]\nstate_dir = var/lib/ferry\n",
+	  "2: [agent] state_dir: 'var/lib/ferry' is not an absolute path" },
 	{ "control socket too long",
 	  "[agent]\ncontrol_socket = /run/ferry/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
 	  "2: [agent] control_socket: path longer than 107 characters" },
@@ -699,6 +714,7 @@ int main(void)
 	struct CMUnitTest tests[ARRAY_SIZE(cases) + 7] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_state_dir),
 		cmocka_unit_test(test_pool_sources),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test_setup_teardown(test_rules_file_error,

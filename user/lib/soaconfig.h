@@ -116,6 +116,7 @@ struct ferry_soa_config {
 	char instance[FERRY_SOA_NAME_MAX + 1];
 	__u32 host_id;				/* 1..4294967295 */
 	char control_socket[FERRY_SOA_SOCK_MAX];	/* default /run/ferry/<instance>.sock */
+	char state_dir[FERRY_SOA_SOCK_MAX];	/* "": the agent's default */
 	/* [table] and [timeouts]: dp has the defaults of
 	 * ferry_config_defaults() with the file's timeouts and fast_forward */
 	__u32 ct_max;				/* 0: not set */

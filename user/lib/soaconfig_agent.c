@@ -68,6 +68,7 @@ const struct ferry_ini_key soacf_agent_keys[] = {
 	{ .name = "host_id", .set = ferry_ini_set_u32, .data = U32(host_id, 1, UINT32_MAX),
 	  .required = true },
 	{ .name = "control_socket", .set = ferry_ini_set_path, .data = PATH(control_socket) },
+	{ .name = "state_dir", .set = ferry_ini_set_path, .data = PATH(state_dir) },
 	{ .name = NULL },
 };
 

@@ -5,12 +5,14 @@
  * (systemd-friendly); exits non-zero with a message when the configuration
  * or the kernel will not do. SIGHUP reloads, SIGTERM stops and leaves the
  * datapath running with its pinned state, so that the next start takes
- * over every flow. --state-dir holds what else must outlive the agent: the
- * finished migrations (user/soa/migrate.c).
+ * over every flow. The state directory ([agent] state_dir, or --state-dir
+ * over it) holds what else must outlive the agent: the finished
+ * migrations (user/soa/migrecv.c).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "ctiter.h"
@@ -20,7 +22,8 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: ferry-soa --config FILE [--state-dir DIR] [--check] [-v]\n"
-		"  --state-dir DIR  files that outlive the agent (default %s)\n"
+		"  --state-dir DIR  files that outlive the agent (over [agent] state_dir;\n"
+		"                   default %s)\n"
 		"  --check  read and check the configuration, then exit\n"
 		"  -v       debug messages\n", SOA_STATE_DIR);
 }
@@ -77,12 +80,11 @@ int main(int argc, char **argv)
 		.ix = { .index_fd = -1, .overflow_fd = -1 },
 		.epfd = -1, .sigfd = -1, .gc_fd = -1, .ctl_fd = -1,
 	};
-	char err[FERRY_SOA_ERR_MAX];
+	char err[FERRY_SOA_ERR_MAX], *dir;
 	int check = 0, ret;
 
 	ferry_log_set_level(FERRY_LOG_INFO);
 	ferry_log_libbpf();
-	soa.state_dir = SOA_STATE_DIR;
 	ret = parse_args(argc, argv, &soa, &check);
 	if (ret)
 		return ret > 0 ? 0 : 2;
@@ -90,6 +92,16 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "ferry-soa: %s\n", err);
 		return 2;
+	}
+	/* --state-dir, else the file's, else the default; a copy: a reload
+	 * frees the configuration it came from */
+	dir = soa.state_dir;
+	if (!dir)
+		dir = soa.cfg->state_dir[0] ? soa.cfg->state_dir : SOA_STATE_DIR;
+	soa.state_dir = strdup(dir);
+	if (!soa.state_dir) {
+		ret = -ENOMEM;
+		goto out;
 	}
 	if (soa_check(&soa)) {
 		ret = -EINVAL;
@@ -107,6 +119,7 @@ int main(int argc, char **argv)
 		ret = soa_run(&soa);
 	soa_teardown(&soa);
 out:
+	free(soa.state_dir);
 	ferry_soa_config_free(soa.cfg);
 	return ret == -EINVAL ? 2 : ret ? 1 : 0;
 }

@@ -25,11 +25,11 @@ struct soa_child {
 	char command[16];
 };
 
-#define SOA_STATE_DIR		"/var/lib/ferry"	/* --state-dir's default */
+#define SOA_STATE_DIR		"/var/lib/ferry"	/* the state directory's default */
 
 struct soa {
 	const char *config_path;
-	const char *state_dir;		/* files that outlive the agent */
+	char *state_dir;		/* files that outlive the agent */
 	struct ferry_soa_config *cfg;
 	uid_t owner;
 	/* the datapath's maps, open for the agent's life */
