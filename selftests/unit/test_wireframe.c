@@ -224,6 +224,51 @@ static void test_mpk_counts(void **state)
 	}
 }
 
+/*
+ * Unsigned integers in their shortest form, the same bytes whether the
+ * buffer has room to spare or exactly enough; one byte short overflows
+ * and writes nothing.
+ */
+static void test_mpk_uints(void **state)
+{
+	static const struct {
+		__u64 v;
+		__u8 bytes[9];
+		size_t len;
+	} cases[] = {
+		{ 0, { 0x00 }, 1 },
+		{ 127, { 0x7f }, 1 },
+		{ 128, { 0xcc, 0x80 }, 2 },
+		{ 255, { 0xcc, 0xff }, 2 },
+		{ 256, { 0xcd, 0x01, 0x00 }, 3 },
+		{ 65535, { 0xcd, 0xff, 0xff }, 3 },
+		{ 65536, { 0xce, 0, 1, 0, 0 }, 5 },
+		{ 0xffffffffull, { 0xce, 0xff, 0xff, 0xff, 0xff }, 5 },
+		{ 0x100000000ull, { 0xcf, 0, 0, 0, 1, 0, 0, 0, 0 }, 9 },
+		{ 0x0102030405060708ull, { 0xcf, 1, 2, 3, 4, 5, 6, 7, 8 }, 9 },
+		{ ~0ull, { 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 9 },
+	};
+	struct ferry_mpk_buf b;
+	__u8 buf[16];
+	size_t i, j, cap[2];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cap[0] = cases[i].len;		/* exactly enough */
+		cap[1] = sizeof(buf);		/* room to spare */
+		for (j = 0; j < 2; j++) {
+			ferry_mpk_init(&b, buf, cap[j]);
+			ferry_mpk_put_uint(&b, cases[i].v);
+			assert_false(b.overflow);
+			assert_int_equal(b.len, cases[i].len);
+			assert_memory_equal(buf, cases[i].bytes, cases[i].len);
+		}
+		ferry_mpk_init(&b, buf, cases[i].len - 1);
+		ferry_mpk_put_uint(&b, cases[i].v);
+		assert_true(b.overflow);
+		assert_int_equal(b.len, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_mpk),
 		cmocka_unit_test(test_mpk_writer),
 		cmocka_unit_test(test_mpk_counts),
+		cmocka_unit_test(test_mpk_uints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
