@@ -429,6 +429,81 @@ static void test_stream_sequence(void **state)
 	free(o.data);
 }
 
+/* Each bundle's range in the array, as the stream into it hands them. */
+static __u64 range_first[8], range_n[8];
+static unsigned int n_ranges;
+
+static int got_range(void *ctx, __u64 first, __u64 n)
+{
+	assert_true(n_ranges < 8);
+	range_first[n_ranges] = first;
+	range_n[n_ranges++] = n;
+	return 0;
+}
+
+/* The same stream into an array (what `ferryctl import` reads). */
+static void test_stream_into_array(void **state)
+{
+	static struct ferry_flow_key keys[100];
+	static struct ferry_flow flows[100];
+	static struct ferry_sc_flow r[100];
+	struct ferry_sc_array a = { .keys = keys, .flows = flows, .cap = 100 };
+	char err[FERRY_SC_ERR_MAX] = "";
+	struct slow_reader s;
+	struct obuf o, b;
+	unsigned int i;
+	int ret;
+
+	make_mixed(r, 100);
+	encode(r, 60, 7, 0, &o);
+	encode(r + 60, 40, 9, 1, &b);
+	obuf_write(&o, b.data, b.len);
+	free(b.data);
+
+	s = (struct slow_reader){ .p = o.data, .left = o.len };
+	n_ranges = 0;
+	ret = ferry_sc_decode_seq_stream(slow_read, &s, NULL, NOW_NS, &a, got_range,
+					 NULL, err, sizeof(err));
+	if (ret)
+		fail_msg("decode: %d %s", ret, err);
+	assert_int_equal(a.n, 100);
+	assert_int_equal(n_ranges, 2);
+	assert_int_equal(range_first[0], 0);
+	assert_int_equal(range_n[0], 60);
+	assert_int_equal(range_first[1], 60);
+	assert_int_equal(range_n[1], 40);
+	for (i = 0; i < 100; i++) {
+		struct ferry_flow_key k;
+		struct ferry_flow f;
+
+		to_entry(&r[i], NOW_NS, &k, &f);
+		assert_memory_equal(&keys[i], &k, sizeof(k));
+	}
+
+	/* no room for the second: refused at its header, named; a->n kept */
+	a.n = 1;
+	s = (struct slow_reader){ .p = o.data, .left = o.len };
+	n_ranges = 0;
+	ret = ferry_sc_decode_seq_stream(slow_read, &s, NULL, NOW_NS, &a, got_range,
+					 NULL, err, sizeof(err));
+	assert_int_equal(ret, -ENOSPC);
+	assert_string_equal(err, "bundle 1 header: 40 flows, room for 39");
+	assert_int_equal(n_ranges, 1);
+	assert_int_equal(a.n, 1);
+
+	/* cut inside the second: an error naming it, a->n kept */
+	a.n = 0;
+	s = (struct slow_reader){ .p = o.data, .left = o.len - 1 };
+	n_ranges = 0;
+	ret = ferry_sc_decode_seq_stream(slow_read, &s, NULL, NOW_NS, &a, got_range,
+					 NULL, err, sizeof(err));
+	assert_int_equal(ret, -EBADMSG);
+	assert_non_null(strstr(err, "bundle 1 "));
+	assert_int_equal(n_ranges, 1);
+	assert_int_equal(a.n, 0);
+	free(o.data);
+}
+
 /* A migration's payload: bundles back to back, decoded as one sequence. */
 static void test_decode_sequence(void **state)
 {
@@ -1512,6 +1587,7 @@ int main(void)
 		cmocka_unit_test(test_stream_decode),
 		cmocka_unit_test(test_decode_sequence),
 		cmocka_unit_test(test_stream_sequence),
+		cmocka_unit_test(test_stream_into_array),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_canonical_key),
 		cmocka_unit_test(test_times),

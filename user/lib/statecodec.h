@@ -251,6 +251,22 @@ struct ferry_sc_array {
 	struct ferry_sc_header hdr;	/* out: the last bundle's header */
 };
 
+/* Take the flows a->keys[first..first + n) of a bundle just decoded and
+ * found valid whole; non-zero stops the decoder. */
+typedef int (*ferry_sc_bundle_fn)(void *ctx, __u64 first, __u64 n);
+
+/*
+ * Bundles back to back from read, as ferry_sc_decode_seq reads them,
+ * decoded into a after the a->n flows it holds, each handed to bundle_end
+ * once it is whole and valid. A header announcing more flows than a has
+ * room for fails with -ENOSPC before its chunks are read ("bundle 1
+ * header: 40 flows, room for 39"). On any error a->n is as it was.
+ */
+int ferry_sc_decode_seq_stream(ferry_sc_read_fn read, void *rctx,
+			       const struct ferry_sc_limits *lim, __u64 now_ns,
+			       struct ferry_sc_array *a, ferry_sc_bundle_fn bundle_end,
+			       void *ctx, char *err, size_t errlen);
+
 /*
  * Decode bundles back to back in buf[0..len) into a (a migration's payload:
  * at least one, nothing after the last), each checked as by

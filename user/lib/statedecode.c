@@ -1096,21 +1096,47 @@ struct into_ctx {
 	struct ferry_sc_array *a;
 	char *err;
 	size_t errlen;
+	/* from a stream (ferry_sc_decode_seq_stream): */
+	ferry_sc_read_fn read;
+	void *rctx;
+	ferry_sc_bundle_fn bundle_end;
+	void *bctx;
+	long long bundle;	/* the bundle, named in the room message; -1 */
+	__u64 first;		/* a->n at its header */
 };
+
+static ssize_t into_read(void *ctx, void *buf, size_t len)
+{
+	struct into_ctx *c = ctx;
+
+	return c->read(c->rctx, buf, len);
+}
 
 static int into_header(void *ctx, const struct ferry_sc_header *h)
 {
 	struct into_ctx *c = ctx;
+	char where[32] = "";
 
 	c->a->hdr = *h;
+	c->first = c->a->n;
 	if (h->flow_count > c->a->cap - c->a->n) {
+		if (c->bundle >= 0)
+			snprintf(where, sizeof(where), "bundle %lld ", c->bundle);
 		if (c->err && c->errlen)
-			snprintf(c->err, c->errlen, "header: %llu flows, room for %llu",
-			 (unsigned long long)h->flow_count,
-			 (unsigned long long)(c->a->cap - c->a->n));
+			snprintf(c->err, c->errlen, "%sheader: %llu flows, room for %llu",
+				 where, (unsigned long long)h->flow_count,
+				 (unsigned long long)(c->a->cap - c->a->n));
 		return -ENOSPC;
 	}
 	return 0;
+}
+
+static int into_bundle_end(void *ctx, const struct ferry_sc_header *h)
+{
+	struct into_ctx *c = ctx;
+
+	c->bundle++;
+	return c->bundle_end(c->bctx, c->first, c->a->n - c->first);
 }
 
 static int into_entry(void *ctx, const struct ferry_flow_key *k,
@@ -1131,7 +1157,7 @@ int ferry_sc_decode_seq_append(const void *buf, size_t len,
 			       __u64 first, struct ferry_sc_array *a, char *err,
 			       size_t errlen)
 {
-	struct into_ctx c = { .a = a, .err = err, .errlen = errlen };
+	struct into_ctx c = { .a = a, .err = err, .errlen = errlen, .bundle = -1 };
 	struct ferry_sc_dec_ops ops = {
 		.header = into_header, .entry = into_entry, .ctx = &c,
 	};
@@ -1140,6 +1166,28 @@ int ferry_sc_decode_seq_append(const void *buf, size_t len,
 	int ret;
 
 	ret = decode_in(&in, &ops, lim, now_ns, true, (long long)first, err, errlen);
+	if (ret)
+		a->n = had;
+	return ret;
+}
+
+int ferry_sc_decode_seq_stream(ferry_sc_read_fn read, void *rctx,
+			       const struct ferry_sc_limits *lim, __u64 now_ns,
+			       struct ferry_sc_array *a, ferry_sc_bundle_fn bundle_end,
+			       void *ctx, char *err, size_t errlen)
+{
+	struct into_ctx c = {
+		.a = a, .err = err, .errlen = errlen, .read = read, .rctx = rctx,
+		.bundle_end = bundle_end, .bctx = ctx,
+	};
+	struct ferry_sc_dec_ops ops = {
+		.read = into_read, .header = into_header, .entry = into_entry,
+		.bundle_end = into_bundle_end, .ctx = &c,
+	};
+	__u64 had = a->n;
+	int ret;
+
+	ret = decode_stream(&ops, lim, now_ns, true, err, errlen);
 	if (ret)
 		a->n = had;
 	return ret;
