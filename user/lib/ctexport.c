@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include "cthandover.h"
 #include "ctiter.h"
+#include "flowlist.h"
 #include "vmindex.h"
 
 static int addr_len(__u8 family)
@@ -228,35 +229,14 @@ int ferry_export_stream(struct ferry_stateops *ops,
 	return err;
 }
 
-struct arrays {
-	struct ferry_flow_key *keys;
-	struct ferry_flow *flows;
-	__u64 n, cap;
-};
-
 static int append(void *ctx, const struct ferry_export_rec *r, __u32 n)
 {
-	struct arrays *a = ctx;
 	__u32 i;
-	void *p;
+	int err = 0;
 
-	if (a->n + n > a->cap) {
-		a->cap = (a->n + n) * 2;
-		p = realloc(a->keys, a->cap * sizeof(*a->keys));
-		if (!p)
-			return -ENOMEM;
-		a->keys = p;
-		p = realloc(a->flows, a->cap * sizeof(*a->flows));
-		if (!p)
-			return -ENOMEM;
-		a->flows = p;
-	}
-	for (i = 0; i < n; i++) {
-		a->keys[a->n + i] = r[i].key;
-		a->flows[a->n + i] = r[i].flow;
-	}
-	a->n += n;
-	return 0;
+	for (i = 0; !err && i < n; i++)
+		err = ferry_flow_list_add(ctx, &r[i].key, &r[i].flow);
+	return err;
 }
 
 int ferry_export_collect(struct ferry_stateops *ops,
@@ -264,18 +244,17 @@ int ferry_export_collect(struct ferry_stateops *ops,
 			 struct ferry_flow_key **keys, struct ferry_flow **flows,
 			 __u64 *n)
 {
-	struct arrays a = { 0 };
+	struct ferry_flow_list l = { 0 };
 	__u64 got;
 	int err;
 
-	err = ferry_export_stream(ops, sel, now_ns, 4096, append, &a, &got);
+	err = ferry_export_stream(ops, sel, now_ns, 4096, append, &l, &got);
 	if (err) {
-		free(a.keys);
-		free(a.flows);
+		ferry_flow_list_free(&l);
 		return err;
 	}
-	*keys = a.keys;
-	*flows = a.flows;
-	*n = a.n;
+	*keys = l.keys;
+	*flows = l.flows;
+	*n = l.n;
 	return 0;
 }

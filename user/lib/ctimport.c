@@ -17,6 +17,7 @@
 #include "ctiter.h"
 #include "errmsg.h"
 #include "flowfmt.h"
+#include "flowlist.h"
 #include "natconfig.h"
 #include "policy.h"
 
@@ -205,34 +206,17 @@ static void check_flows(const struct ferry_import_nat *nat,
 /* Leftovers of an import that died before committing: never visible. */
 struct stale_ctx {
 	__u32 committed;
-	struct ferry_flow_key *keys;
-	struct ferry_flow *flows;
-	__u64 n, cap;
+	struct ferry_flow_list left;
 };
 
 static int stale_one(const struct ferry_flow_key *k, const struct ferry_flow *f,
 		     void *data)
 {
 	struct stale_ctx *s = data;
-	void *p;
 
 	if (f->import_gen <= s->committed)
 		return 0;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 256;
-		p = realloc(s->keys, s->cap * sizeof(*s->keys));
-		if (!p)
-			return -ENOMEM;
-		s->keys = p;
-		p = realloc(s->flows, s->cap * sizeof(*s->flows));
-		if (!p)
-			return -ENOMEM;
-		s->flows = p;
-	}
-	s->keys[s->n] = *k;
-	s->flows[s->n] = *f;
-	s->n++;
-	return 0;
+	return ferry_flow_list_add(&s->left, k, f);
 }
 
 /*
@@ -257,16 +241,15 @@ static int clear_stale(struct ferry_stateops *ops, const struct ferry_config *cf
 	err = ferry_ct_foreach(ops->m.ct, stale_one, &s);
 	ops->ctl->flags = 0;
 	if (!err && !dry_run)
-		err = run_staged(ops, FERRY_ST_REMOVE, s.keys, s.flows, NULL, 0,
-				 s.n, NULL, NULL);
+		err = run_staged(ops, FERRY_ST_REMOVE, s.left.keys, s.left.flows,
+				 NULL, 0, s.left.n, NULL, NULL);
 	if (!err && !dry_run) {
 		st.pending_gen = 0;
 		if (bpf_map_update_elem(ops->m.import, &zero, &st, 0))
 			err = -errno;
 	}
-	*left = dry_run ? s.n : 0;
-	free(s.keys);
-	free(s.flows);
+	*left = dry_run ? s.left.n : 0;
+	ferry_flow_list_free(&s.left);
 	return err;
 }
 
