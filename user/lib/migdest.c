@@ -463,7 +463,10 @@ static int tx_begin(struct ferry_mig_recv *r)
 	char why[FERRY_MIG_ERR_MAX];
 	int ret;
 
-	r->rules = calloc(FERRY_MAX_RULES, sizeof(*r->rules));
+	/* kept while another process's import makes this one wait: read
+	 * again at each try */
+	if (!r->rules)
+		r->rules = calloc(FERRY_MAX_RULES, sizeof(*r->rules));
 	if (!r->rules)
 		return result(&r->res, FERRY_MIG_INTERNAL, -ENOMEM, "out of memory");
 	ret = ferry_ruleset_read(r->d->rulesets_fd, r->rules, FERRY_MAX_RULES,
@@ -496,11 +499,8 @@ static int install_more(struct ferry_mig_recv *r)
 		if (r->d->ops->import_open)
 			return 0;
 		ret = tx_begin(r);
-		if (ret == -EBUSY) {
-			free(r->rules);
-			r->rules = NULL;
+		if (ret == -EBUSY)
 			return 0;
-		}
 	}
 	if (!ret && n)
 		ret = ferry_import_add(&r->tx, r->arr.keys + r->added,
