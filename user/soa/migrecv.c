@@ -205,11 +205,15 @@ static void settle(struct soa *soa, struct soa_mig *g, struct soa_recv *v, int r
 	recv_end(v);
 }
 
-/* The retry timer ticking (on) or stopped. */
+/* The retry timer ticking (on) or stopped; a system call only when that
+ * changes (retry_waiting runs at every DATA). */
 static void arm_retry(struct soa_mig *g, bool on)
 {
 	struct itimerspec its = { 0 };
 
+	if (on == g->retry_armed)
+		return;
+	g->retry_armed = on;
 	if (on) {
 		its.it_value.tv_nsec = SOA_RECV_RETRY_MS * 1000000l;
 		its.it_interval = its.it_value;

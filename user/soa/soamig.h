@@ -29,6 +29,7 @@ struct soa_mig {
 	struct ferry_mig_done_file *file;	/* NULL: no migration is received */
 	struct soa_recv recv[SOA_MIG_RECV_MAX];
 	int retry_fd;		/* timerfd while one waits for the table; -1 */
+	bool retry_armed;
 	__u8 up_id[FERRY_MIG_ID_LEN];	/* being uploaded */
 	__u64 up_deadline_ms;		/* its order's expiry */
 	int up_err;			/* why emit failed, or 0 */
