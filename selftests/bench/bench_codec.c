@@ -228,24 +228,8 @@ static int dbl_cmp(const void *a, const void *b)
  * VM lands a third off now and then. */
 #define ROUNDS	5
 
-static double median_decode(__u64 flows)
+static double median(double ns[ROUNDS])
 {
-	double ns[ROUNDS];
-	int i;
-
-	for (i = 0; i < ROUNDS; i++)
-		ns[i] = bench_decode(flows, 0);
-	qsort(ns, ROUNDS, sizeof(ns[0]), dbl_cmp);
-	return ns[ROUNDS / 2];
-}
-
-static double median_encode(__u64 flows, __u64 *bytes)
-{
-	double ns[ROUNDS];
-	int i;
-
-	for (i = 0; i < ROUNDS; i++)
-		ns[i] = bench_encode(flows, 0, bytes);
 	qsort(ns, ROUNDS, sizeof(ns[0]), dbl_cmp);
 	return ns[ROUNDS / 2];
 }
@@ -261,8 +245,9 @@ static long peak_rss_kib(void)
 int main(int argc, char **argv)
 {
 	__u64 flows = 1000000, bytes;
+	double ns, runs[ROUNDS];
 	long rss0;
-	double ns;
+	int i;
 
 	if (argc > 2 || (argc == 2 && (ferry_parse_u64(argv[1], 1ull << 30, &flows) ||
 				       !flows))) {
@@ -270,13 +255,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rss0 = peak_rss_kib();
-	ns = median_decode(flows);
+	for (i = 0; i < ROUNDS; i++)
+		runs[i] = bench_decode(flows, 0);
+	ns = median(runs);
 	printf("bench: codec_decode_ns_per_entry %.0f ns\n", ns);
 	ns = bench_decode(flows, 1);
 	printf("bench: codec_decode_zlib_ns_per_entry %.0f ns\n", ns);
 	printf("bench: codec_decode_peak_rss_kib %ld KiB (%ld KiB at start, %llu flows)\n",
 	       peak_rss_kib(), rss0, (unsigned long long)flows);
-	ns = median_encode(flows, &bytes);
+	for (i = 0; i < ROUNDS; i++)
+		runs[i] = bench_encode(flows, 0, &bytes);
+	ns = median(runs);
 	printf("bench: codec_encode_ns_per_entry %.0f ns\n", ns);
 	printf("bench: codec_bytes_per_entry %.1f B\n", (double)bytes / flows);
 	ns = bench_encode(flows, 1, &bytes);

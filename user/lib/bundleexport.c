@@ -42,7 +42,6 @@ int ferry_export_encode_bundle(const struct ferry_sc_enc_opts *o,
 struct bundles_ctx {
 	const struct ferry_sc_enc_opts *o;
 	__u64 now;
-	__u64 flows;
 	char *err;
 	size_t errlen;
 };
@@ -50,12 +49,8 @@ struct bundles_ctx {
 static int on_batch(void *ctx, const struct ferry_export_rec *r, __u32 n)
 {
 	struct bundles_ctx *c = ctx;
-	int ret;
 
-	ret = ferry_export_encode_bundle(c->o, r, n, c->now, c->err, c->errlen);
-	if (!ret)
-		c->flows += n;
-	return ret;
+	return ferry_export_encode_bundle(c->o, r, n, c->now, c->err, c->errlen);
 }
 
 int ferry_export_bundles(struct ferry_stateops *ops,
@@ -66,18 +61,16 @@ int ferry_export_bundles(struct ferry_stateops *ops,
 	struct bundles_ctx c = {
 		.o = o, .now = now_ns, .err = err, .errlen = errlen,
 	};
-	__u64 got = 0;
 	int ret;
 
 	err[0] = '\0';
 	ret = ferry_export_stream(ops, sel, now_ns,
 				  bundle_flows ?: FERRY_EXPORT_BUNDLE_FLOWS,
-				  on_batch, &c, &got);
+				  on_batch, &c, n);
 	if (ret && !err[0])
 		snprintf(err, errlen, "reading the table: %s", strerror(-ret));
 	/* nothing selected: one empty bundle, a valid input to an import */
-	if (!ret && !c.flows)
+	if (!ret && !*n)
 		ret = on_batch(&c, NULL, 0);
-	*n = c.flows;
 	return ret;
 }

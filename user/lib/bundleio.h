@@ -37,8 +37,8 @@ int ferry_export_encode_bundle(const struct ferry_sc_enc_opts *o,
  * through o->write as bundles of at most bundle_flows flows (0: the
  * default), each encoded as soon as its batch is read; one empty bundle
  * if there are none. o gives the host, zlib level and creation time.
- * Memory: one batch. *n: the flows written. 0 or -errno with a message
- * in err.
+ * Memory: one batch. *n: the flows written (after an error: handed to
+ * the encoder). 0 or -errno with a message in err.
  */
 int ferry_export_bundles(struct ferry_stateops *ops,
 			 const struct ferry_export_sel *sel, __u64 now_ns,
