@@ -170,6 +170,12 @@ struct reader {
 	size_t off, end, step, fail_at;
 };
 
+/* The export's bytes, step at a time. */
+static struct reader reader_of(const struct fix *x, size_t step)
+{
+	return (struct reader){ .p = x->out, .end = x->len, .step = step };
+}
+
 static ssize_t reader_read(void *ctx, void *buf, size_t len)
 {
 	struct reader *r = ctx;
@@ -274,14 +280,13 @@ static void assert_flow_works(struct fix *x, unsigned int i)
 static void test_round_trip(void **state)
 {
 	struct fix *x = *state;
-	struct reader r = { .step = 7 };
+	struct reader r;
 	struct ferry_import_report rep;
 	char err[512];
 	unsigned int i;
 
 	export_src(x, N_SRC, 3);
-	r.p = x->out;
-	r.end = x->len;
+	r = reader_of(x, 7);
 	assert_int_equal(import_from(x, &r, 0, &rep, err, sizeof(err)), 0);
 	assert_int_equal(rep.offered, N_SRC);
 	assert_int_equal(rep.count[FERRY_IMPORT_ACCEPTED], N_SRC);
@@ -316,15 +321,14 @@ static void test_two_exports_concatenated(void **state)
 static void test_dry_run_writes_nothing(void **state)
 {
 	struct fix *x = *state;
-	struct reader r = { .step = 4096 };
 	struct ferry_import_report rep;
 	struct snap before, after;
+	struct reader r;
 	char err[512];
 
 	export_src(x, N_SRC, 3);
 	take_snap(x->to, &before);
-	r.p = x->out;
-	r.end = x->len;
+	r = reader_of(x, 4096);
 	assert_int_equal(import_from(x, &r, FERRY_IMPORT_DRY_RUN, &rep, err,
 				     sizeof(err)), 0);
 	assert_int_equal(rep.count[FERRY_IMPORT_ACCEPTED], N_SRC);
@@ -382,15 +386,14 @@ static void test_bad_later_bundle_leaves_table(void **state)
 static void test_read_error_leaves_table(void **state)
 {
 	struct fix *x = *state;
-	struct reader r = { .step = 100 };
 	struct ferry_import_report rep;
 	struct snap before, after;
+	struct reader r;
 	char err[512];
 
 	export_src(x, N_SRC, 3);
 	take_snap(x->to, &before);
-	r.p = x->out;
-	r.end = x->len;
+	r = reader_of(x, 100);
 	r.fail_at = x->bundle_end[1] + 10;
 	assert_int_equal(import_from(x, &r, 0, &rep, err, sizeof(err)), -EIO);
 	assert_non_null(strstr(err, "bundle 2 "));

@@ -45,6 +45,12 @@
 
 static struct ferry_identity som, src_id, other_id;
 
+/* The rules of an import opened beside a migration's. */
+static const struct ferry_rule allow_all = {
+	.id = 1, .zone = FERRY_ZONE_ANY, .action = FERRY_ACT_ALLOW,
+	.sport_hi = 65535, .dport_hi = 65535,
+};
+
 struct env {
 	__u32 type;
 	__u64 seq;
@@ -549,10 +555,7 @@ static void test_two_at_once(void **state)
 static void test_waits_for_another_import(void **state)
 {
 	struct fix *x = *state;
-	struct ferry_rule allow = { .id = 1, .zone = FERRY_ZONE_ANY,
-				    .action = FERRY_ACT_ALLOW, .sport_hi = 65535,
-				    .dport_hi = 65535 };
-	struct ferry_import_opts io = { .rules = &allow, .nrules = 1 };
+	struct ferry_import_opts io = { .rules = &allow_all, .nrules = 1 };
 	struct ferry_stateops other;
 	struct ferry_import_tx tx;
 	struct ferry_mig_result res;
@@ -668,10 +671,7 @@ static void test_dnat_flow_moves(void **state)
 static void test_import_owner(void **state)
 {
 	struct fix *x = *state;
-	struct ferry_rule allow = { .id = 1, .zone = FERRY_ZONE_ANY,
-				    .action = FERRY_ACT_ALLOW, .sport_hi = 65535,
-				    .dport_hi = 65535 };
-	struct ferry_import_opts io = { .rules = &allow, .nrules = 1 };
+	struct ferry_import_opts io = { .rules = &allow_all, .nrules = 1 };
 	struct ferry_import_state st;
 	struct ferry_stateops other;
 	struct ferry_import_tx tx, tx2;
